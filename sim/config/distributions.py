@@ -1,0 +1,232 @@
+"""Probability distributions that configs can name for durations and costs.
+
+Each distribution is a frozen pydantic model chosen by its ``distribution``
+field. The unit is carried by the name of the key that holds it
+(``duration_days``, ``weekly_cost_gbp``), so the fields here are unit-free.
+
+All sampling is by inverse transform, ``ppf(u)`` for a uniform ``u`` in (0, 1):
+the model hands each child a block of uniforms, so a scenario that changes a
+duration distribution still gives the same child the same luck (common random
+numbers). ``ppf`` is written for scalars without SciPy's per-call overhead.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from statistics import NormalDist
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from scipy import special
+
+__all__ = [
+    "Distribution",
+    "Empirical",
+    "Exponential",
+    "Fixed",
+    "Gamma",
+    "LogNormal",
+    "Weibull",
+]
+
+_STD_NORMAL = NormalDist()
+_EPS = 1e-12
+
+
+class _Dist(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    maximum: float | None = Field(
+        default=None, gt=0, description="Optional cap applied to every draw (same unit)."
+    )
+
+    def _raw_ppf(self, u: float) -> float:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _raw_cdf(self, x: float) -> float:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def ppf(self, u: float) -> float:
+        """Quantile function: the value below which a share ``u`` of draws fall."""
+        u = min(max(u, _EPS), 1.0 - _EPS)
+        x = self._raw_ppf(u)
+        if self.maximum is not None and x > self.maximum:
+            return self.maximum
+        return x
+
+    def cdf(self, x: float) -> float:
+        """Share of draws at or below ``x``."""
+        if x <= 0:
+            return 0.0
+        if self.maximum is not None and x >= self.maximum:
+            return 1.0
+        return self._raw_cdf(x)
+
+    def conditional_ppf(self, u: float, at_least: float) -> float:
+        """Quantile of the distribution conditioned on a value above ``at_least``.
+
+        Used to draw the remaining time in care of a child already in care for
+        ``at_least`` days at the start of a run.
+        """
+        if at_least <= 0:
+            return self.ppf(u)
+        f0 = self.cdf(at_least)
+        if f0 >= 1.0 - 1e-9:
+            return at_least
+        return max(self.ppf(f0 + u * (1.0 - f0)), at_least)
+
+    def expected(self) -> float:  # pragma: no cover - abstract
+        """Mean of the distribution (ignoring ``maximum``)."""
+        raise NotImplementedError
+
+
+class Fixed(_Dist):
+    """Always the same value."""
+
+    distribution: Literal["fixed"]
+    value: float = Field(ge=0)
+
+    def _raw_ppf(self, u: float) -> float:
+        return self.value
+
+    def _raw_cdf(self, x: float) -> float:
+        return 1.0 if x >= self.value else 0.0
+
+    def expected(self) -> float:
+        """Return the value."""
+        return self.value
+
+
+class Exponential(_Dist):
+    """Memoryless durations with the given mean."""
+
+    distribution: Literal["exponential"]
+    mean: float = Field(gt=0)
+
+    def _raw_ppf(self, u: float) -> float:
+        return -self.mean * math.log1p(-u)
+
+    def _raw_cdf(self, x: float) -> float:
+        return -math.expm1(-x / self.mean)
+
+    def expected(self) -> float:
+        """Return the mean."""
+        return self.mean
+
+
+class Gamma(_Dist):
+    """Gamma distribution given by its mean and coefficient of variation (SD / mean)."""
+
+    distribution: Literal["gamma"]
+    mean: float = Field(gt=0)
+    cv: float = Field(gt=0, le=10)
+
+    @property
+    def shape(self) -> float:
+        """Shape parameter k = 1 / cv²."""
+        return 1.0 / (self.cv * self.cv)
+
+    def _raw_ppf(self, u: float) -> float:
+        k = self.shape
+        return float(special.gammaincinv(k, u)) * self.mean / k
+
+    def _raw_cdf(self, x: float) -> float:
+        k = self.shape
+        return float(special.gammainc(k, x * k / self.mean))
+
+    def expected(self) -> float:
+        """Return the mean."""
+        return self.mean
+
+
+class Weibull(_Dist):
+    """Weibull distribution; shape < 1 gives many early exits and a long tail."""
+
+    distribution: Literal["weibull"]
+    shape: float = Field(gt=0)
+    scale: float = Field(gt=0)
+
+    def _raw_ppf(self, u: float) -> float:
+        return self.scale * (-math.log1p(-u)) ** (1.0 / self.shape)
+
+    def _raw_cdf(self, x: float) -> float:
+        return -math.expm1(-((x / self.scale) ** self.shape))
+
+    def expected(self) -> float:
+        """Return the mean."""
+        return self.scale * math.gamma(1.0 + 1.0 / self.shape)
+
+
+class LogNormal(_Dist):
+    """Log-normal distribution given by its median and the SD of the log (sigma)."""
+
+    distribution: Literal["lognormal"]
+    median: float = Field(gt=0)
+    sigma: float = Field(gt=0, le=5)
+
+    def _raw_ppf(self, u: float) -> float:
+        return self.median * math.exp(self.sigma * _STD_NORMAL.inv_cdf(u))
+
+    def _raw_cdf(self, x: float) -> float:
+        return _STD_NORMAL.cdf(math.log(x / self.median) / self.sigma)
+
+    def expected(self) -> float:
+        """Return the mean."""
+        return self.median * math.exp(0.5 * self.sigma * self.sigma)
+
+
+class Empirical(_Dist):
+    """Piecewise-linear quantile function through given (probability, value) points.
+
+    ``probabilities`` must start at 0 and end at 1 and increase; ``values`` must
+    not decrease. Calibration from SSDA903 data writes this form.
+    """
+
+    distribution: Literal["empirical"]
+    probabilities: tuple[float, ...] = Field(min_length=2)
+    values: tuple[float, ...] = Field(min_length=2)
+
+    @model_validator(mode="after")
+    def _check(self) -> Empirical:
+        p, v = self.probabilities, self.values
+        if len(p) != len(v):
+            raise ValueError("probabilities and values must have the same length")
+        if p[0] != 0.0 or p[-1] != 1.0:
+            raise ValueError("probabilities must start at 0 and end at 1")
+        if any(b <= a for a, b in zip(p, p[1:], strict=False)):
+            raise ValueError("probabilities must increase strictly")
+        if any(b < a for a, b in zip(v, v[1:], strict=False)):
+            raise ValueError("values must not decrease")
+        if v[0] < 0:
+            raise ValueError("values must be >= 0")
+        return self
+
+    def _raw_ppf(self, u: float) -> float:
+        p, v = self.probabilities, self.values
+        i = min(bisect_right(p, u), len(p) - 1)
+        p0, p1, v0, v1 = p[i - 1], p[i], v[i - 1], v[i]
+        return v0 + (v1 - v0) * (u - p0) / (p1 - p0)
+
+    def _raw_cdf(self, x: float) -> float:
+        p, v = self.probabilities, self.values
+        if x >= v[-1]:
+            return 1.0
+        i = bisect_right(v, x)
+        if i == 0:
+            return 0.0
+        v0, v1, p0, p1 = v[i - 1], v[i], p[i - 1], p[i]
+        if v1 == v0:
+            return p1
+        return p0 + (p1 - p0) * (x - v0) / (v1 - v0)
+
+    def expected(self) -> float:
+        """Return the mean (trapezoid rule over the quantile function)."""
+        p, v = self.probabilities, self.values
+        return sum((p[i] - p[i - 1]) * (v[i] + v[i - 1]) / 2 for i in range(1, len(p)))
+
+
+Distribution = Annotated[
+    Fixed | Exponential | Gamma | Weibull | LogNormal | Empirical,
+    Field(discriminator="distribution"),
+]

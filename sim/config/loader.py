@@ -1,0 +1,244 @@
+"""Read TOML configs, resolve ``extends`` chains and overrides, and validate.
+
+A scenario file names its base and only the keys it changes::
+
+    extends = "../worcestershire-2016.toml"
+    [placement_types.foster_in_house]
+    capacity = { "2016-04-01" = 230, "2017-04-01" = 260 }
+
+Tables merge key by key (deep merge); any other value, lists included,
+replaces the base's. Paths in ``extends`` are relative to the file naming them.
+"""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from sim.config.schema import Config
+from sim.errors import ConfigError
+
+__all__ = [
+    "config_from_dict",
+    "deep_merge",
+    "load_config",
+    "parse_override",
+    "raw_config",
+    "set_dotted",
+    "with_overrides",
+]
+
+
+def deep_merge(base: Mapping[str, Any], change: Mapping[str, Any]) -> dict[str, Any]:
+    """Return ``base`` updated by ``change``; nested tables merge, other values replace."""
+    out = copy.deepcopy(dict(base))
+    for key, value in change.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            # A schedule written as a table replaces, never merges, the base's.
+            if _looks_like_schedule(value) or _looks_like_schedule(out[key]):
+                out[key] = copy.deepcopy(dict(value))
+            else:
+                out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _looks_like_schedule(value: Mapping[str, Any]) -> bool:
+    if not value:
+        return False
+    return all(isinstance(k, str) and len(k) == 10 and k[4] == "-" and k[7] == "-" for k in value)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found", path=str(path)) from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config file ({exc.strerror})", path=str(path)) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}", path=str(path)) from None
+
+
+def raw_config(path: str | Path) -> dict[str, Any]:
+    """Read ``path`` and the chain of files it ``extends``, merged into one dict."""
+    return _resolve(Path(path), ())
+
+
+def _resolve(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
+    real = path.resolve()
+    if real in chain:
+        cycle = " -> ".join(str(p) for p in (*chain, real))
+        raise ConfigError(f"{path}: 'extends' forms a cycle: {cycle}", path=str(path), key="extends")
+    data = _read_toml(path)
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise ConfigError(
+            f"{path}: extends = {parent!r}: expected a file path string",
+            path=str(path),
+            key="extends",
+        )
+    parent_path = path.parent / parent
+    if not parent_path.exists():
+        raise ConfigError(
+            f"{path}: extends = {parent!r}: no such file {parent_path}",
+            path=str(path),
+            key="extends",
+        )
+    return deep_merge(_resolve(parent_path, (*chain, real)), data)
+
+
+def _format_loc(loc: tuple[Any, ...]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        else:
+            # Union members and discriminators show up as loc parts; skip the noise.
+            text = str(item)
+            if text.startswith(("function-", "tagged-union[")) or text in {
+                "Schedule",
+                "float",
+                "int",
+                "fixed",
+                "exponential",
+                "gamma",
+                "weibull",
+                "lognormal",
+                "empirical",
+            }:
+                continue
+            parts.append(("." if parts else "") + text)
+    return "".join(parts)
+
+
+def _lookup(data: Any, loc: tuple[Any, ...]) -> Any:
+    cur = data
+    for item in loc:
+        if isinstance(cur, Mapping) and item in cur:
+            cur = cur[item]
+        elif isinstance(cur, list | tuple) and isinstance(item, int) and item < len(cur):
+            cur = cur[item]
+        else:
+            continue
+    return cur
+
+
+def config_from_dict(data: Mapping[str, Any], *, source: str = "<config>") -> Config:
+    """Validate a plain dict (as read from TOML) into a :class:`Config`.
+
+    Raises
+    ------
+    ConfigError
+        Naming ``source``, the dotted key path, the value and what was expected.
+    """
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        first_key = None
+        seen: set[str] = set()
+        for err in exc.errors():
+            key = _format_loc(tuple(err["loc"])) or "(top level)"
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key (check the spelling; see docs/configuration.md)"
+            elif err["type"] == "missing":
+                msg = "required key is missing"
+            value = err.get("input")
+            if err["type"] != "missing":
+                value_s = repr(value)
+                if len(value_s) > 80:
+                    value_s = value_s[:77] + "..."
+                line = f"{key} = {value_s}: {msg}"
+            else:
+                line = f"{key}: {msg}"
+            if line in seen:
+                continue
+            seen.add(line)
+            first_key = first_key or key
+            lines.append(line)
+        # Union types report one error per member; keep the message readable.
+        if len(lines) > 8:
+            lines = [*lines[:8], f"... and {len(lines) - 8} more"]
+        body = "\n  ".join(lines)
+        raise ConfigError(f"{source}: invalid config:\n  {body}", path=source, key=first_key) from None
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """Parse ``KEY=VALUE`` where VALUE is a TOML value (bare words are strings).
+
+    >>> parse_override("placement_types.foster_in_house.capacity=240")
+    ('placement_types.foster_in_house.capacity', 240)
+    """
+    if "=" not in text:
+        raise ConfigError(f"override {text!r}: expected KEY=VALUE")
+    key, raw = text.split("=", 1)
+    key = key.strip()
+    raw = raw.strip()
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    return key, value
+
+
+def set_dotted(data: dict[str, Any], key: str, value: Any) -> dict[str, Any]:
+    """Return a copy of ``data`` with the dotted ``key`` set to ``value``."""
+    out = copy.deepcopy(data)
+    parts = key.split(".")
+    cur: Any = out
+    for i, part in enumerate(parts[:-1]):
+        nxt = cur.get(part) if isinstance(cur, dict) else None
+        if nxt is None:
+            if isinstance(cur, dict):
+                nxt = cur[part] = {}
+            else:
+                raise ConfigError(f"override {key}: {'.'.join(parts[: i + 1])} is not a table")
+        cur = nxt
+    if not isinstance(cur, dict):
+        raise ConfigError(f"override {key}: {'.'.join(parts[:-1])} is not a table")
+    cur[parts[-1]] = value
+    return out
+
+
+def with_overrides(config: Config, overrides: Mapping[str, Any]) -> Config:
+    """Return a new config with dotted keys replaced, validated again.
+
+    >>> # cfg2 = with_overrides(cfg, {"placement_types.foster_in_house.capacity": 240})
+    """
+    data = config.model_dump(mode="json")
+    for key, value in overrides.items():
+        data = set_dotted(data, key, value)
+    return config_from_dict(data, source="overrides " + ", ".join(overrides))
+
+
+def load_config(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Config:
+    """Load, resolve and validate a TOML config file.
+
+    Parameters
+    ----------
+    path
+        The TOML file; ``extends`` chains are followed.
+    overrides
+        Optional dotted keys to set after merging (e.g. from ``--set``).
+
+    Raises
+    ------
+    ConfigError
+        When a file is missing or malformed, or a value is invalid.
+    """
+    data = raw_config(path)
+    for key, value in (overrides or {}).items():
+        data = set_dotted(data, key, value)
+    return config_from_dict(data, source=str(path))

@@ -1,0 +1,112 @@
+"""Step-function parameters that change on given dates.
+
+A schedule is written in TOML either as a plain number (constant)::
+
+    capacity = 230
+
+or as a table from ISO dates to values, the value holding from its date until
+the next one (before the first date the first value holds)::
+
+    capacity = { "2016-04-01" = 230, "2017-10-01" = 250, "2018-04-01" = 270 }
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from bisect import bisect_right
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, model_serializer, model_validator
+
+__all__ = ["Schedule"]
+
+
+class Schedule(BaseModel):
+    """A value that is constant between change dates.
+
+    Attributes
+    ----------
+    steps
+        ``(date, value)`` pairs sorted by date; at least one.
+
+    Examples
+    --------
+    >>> s = Schedule.model_validate({"2016-04-01": 10, "2017-04-01": 12})
+    >>> s.value_at(dt.date(2016, 12, 1)), s.value_at(dt.date(2017, 4, 1))
+    (10.0, 12.0)
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    steps: tuple[tuple[dt.date, float], ...]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_toml(cls, data: Any) -> Any:
+        if isinstance(data, bool):
+            raise ValueError("expected a number or a table of ISO date = number")
+        if isinstance(data, int | float):
+            return {"steps": ((dt.date(1900, 1, 1), float(data)),)}
+        if isinstance(data, dict) and "steps" not in data:
+            if not data:
+                raise ValueError("a schedule table needs at least one 'YYYY-MM-DD = value' entry")
+            steps = []
+            for key, value in data.items():
+                try:
+                    day = key if isinstance(key, dt.date) else dt.date.fromisoformat(str(key))
+                except ValueError:
+                    raise ValueError(
+                        f"schedule key {key!r} is not an ISO date (expected YYYY-MM-DD)"
+                    ) from None
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    raise ValueError(f"schedule value for {key} must be a number, got {value!r}")
+                steps.append((day, float(value)))
+            steps.sort()
+            return {"steps": tuple(steps)}
+        return data
+
+    @model_validator(mode="after")
+    def _check(self) -> Schedule:
+        if not self.steps:
+            raise ValueError("a schedule needs at least one value")
+        for _, value in self.steps:
+            if value < 0:
+                raise ValueError(f"schedule values must be >= 0, got {value}")
+        return self
+
+    @property
+    def is_constant(self) -> bool:
+        """True when the value never changes."""
+        return len({v for _, v in self.steps}) == 1
+
+    def value_at(self, day: dt.date) -> float:
+        """Value in force on ``day``."""
+        dates = [d for d, _ in self.steps]
+        i = bisect_right(dates, day)
+        return self.steps[max(i - 1, 0)][1]
+
+    def initial(self) -> float:
+        """Value before any change date."""
+        return self.steps[0][1]
+
+    def maximum(self) -> float:
+        """Largest value the schedule takes."""
+        return max(v for _, v in self.steps)
+
+    def changes_after(self, day: dt.date) -> list[tuple[dt.date, float]]:
+        """Steps that take effect strictly after ``day``, in date order."""
+        return [(d, v) for d, v in self.steps if d > day]
+
+    def scaled(self, factor: float) -> Schedule:
+        """Return a copy with every value multiplied by ``factor``."""
+        return Schedule(steps=tuple((d, v * factor) for d, v in self.steps))
+
+    @model_serializer
+    def _to_plain(self) -> float | dict[str, float]:
+        return self.to_toml_value()
+
+    def to_toml_value(self) -> float | dict[str, float]:
+        """Inverse of parsing: a number or a ``{date: value}`` table."""
+        if len(self.steps) == 1:
+            return self.steps[0][1]
+        return {d.isoformat(): v for d, v in self.steps}

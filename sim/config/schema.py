@@ -1,0 +1,723 @@
+"""Typed, immutable description of one simulated local authority.
+
+The TOML file maps one to one onto these models; ``docs/configuration.md``
+lists every key. Every model forbids unknown keys and is frozen. Cross-field
+rules (shares summing to 1, contiguous age bands, every needed placement
+category having somewhere to go) are checked here, so the model can trust
+what it is given.
+
+Times are in days, ages in years, money in pounds (GBP), rates per year.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from sim.config.distributions import Distribution
+from sim.config.schedule import Schedule
+
+__all__ = [
+    "CATEGORIES",
+    "ENTRY_CATEGORY_ORDER",
+    "EXIT_ROUTES",
+    "AgeBandShare",
+    "AllowanceGroup",
+    "AssessmentConfig",
+    "CasePlanConfig",
+    "Config",
+    "EdgeOfCareConfig",
+    "EntryPlacementBand",
+    "ExitAgeBand",
+    "ExitRoute",
+    "ExitsConfig",
+    "FrontDoorConfig",
+    "InitialLookedAfter",
+    "InitialPopulation",
+    "PlacementPolicy",
+    "PlacementType",
+    "ReferralsConfig",
+    "RunConfig",
+    "StepDown",
+    "WorkforceConfig",
+]
+
+Category = Literal[
+    "placed_with_parents",
+    "kinship",
+    "parent_and_child",
+    "fostering",
+    "supported",
+    "residential",
+    "secure",
+    "adoption",
+    "emergency",
+]
+CATEGORIES: tuple[str, ...] = Category.__args__  # type: ignore[attr-defined]
+
+#: Categories a child can need on entry, from least to most complex. A child's
+#: complexity draw picks along this order by the cumulative shares.
+ENTRY_CATEGORY_ORDER: tuple[str, ...] = (
+    "placed_with_parents",
+    "kinship",
+    "parent_and_child",
+    "fostering",
+    "supported",
+    "residential",
+    "secure",
+)
+
+ExitRouteName = Literal[
+    "return_home",
+    "adoption",
+    "special_guardianship",
+    "child_arrangements",
+    "other",
+    "leaving_care",
+]
+EXIT_ROUTES: tuple[str, ...] = ExitRouteName.__args__  # type: ignore[attr-defined]
+
+MAX_AGE_YEARS = 18.0
+_SHARE_TOL = 1e-6
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_sum(shares: dict[str, float] | list[float], what: str) -> None:
+    total = sum(shares.values()) if isinstance(shares, dict) else sum(shares)
+    if abs(total - 1.0) > _SHARE_TOL:
+        raise ValueError(f"{what} must sum to 1, got {total:.6g}")
+
+
+def _check_bands(bands: list[tuple[float, float]], what: str) -> None:
+    """Age bands must cover [0, 18) in order, without gaps or overlaps."""
+    expected_start = 0.0
+    for i, (lo, hi) in enumerate(bands):
+        if hi <= lo:
+            raise ValueError(f"{what}[{i}]: max_age_years ({hi}) must exceed min_age_years ({lo})")
+        if abs(lo - expected_start) > 1e-9:
+            kind = "gap" if lo > expected_start else "overlap"
+            raise ValueError(
+                f"{what}[{i}] starts at age {lo} but the previous band ends at "
+                f"{expected_start}: age bands must be contiguous ({kind})"
+            )
+        expected_start = hi
+    if abs(expected_start - MAX_AGE_YEARS) > 1e-9:
+        raise ValueError(f"{what} must end at age 18, ends at {expected_start}")
+
+
+# --------------------------------------------------------------------- run
+
+
+class RunConfig(_Model):
+    """What period to simulate."""
+
+    name: str = Field(description="Human-readable name of the authority or scenario.")
+    start_date: dt.date = Field(description="First day reported (ISO date); a 1 April is usual.")
+    years: float = Field(default=5, gt=0, le=100, description="Reported horizon in years.")
+    warmup_days: int = Field(
+        default=0, ge=0, description="Days simulated before start_date and excluded from results."
+    )
+    description: str = Field(default="", description="Free text shown by `caresim validate`.")
+
+    @property
+    def horizon_days(self) -> int:
+        """Reported horizon in whole days."""
+        return int(round(self.years * 365.25))
+
+
+# --------------------------------------------------------------- referrals
+
+
+class AgeBandShare(_Model):
+    """Share of new referrals whose age falls in a band (uniform inside it)."""
+
+    min_age_years: float = Field(ge=0, lt=18)
+    max_age_years: float = Field(gt=0, le=18)
+    share: float = Field(ge=0, le=1)
+
+
+class ReferralsConfig(_Model):
+    """New referrals arriving at the Family Front Door (children, not families)."""
+
+    rate_per_year: Schedule = Field(description="Referrals per year (children).")
+    trend_per_year: float = Field(
+        default=0.0, gt=-1, le=1, description="Compound growth of the rate per year (0.02 = +2%)."
+    )
+    seasonality: tuple[float, ...] | None = Field(
+        default=None,
+        description="Twelve monthly multipliers, January first, mean 1 (optional).",
+    )
+    age_bands: tuple[AgeBandShare, ...] = Field(min_length=1)
+    sibling_group_shares: tuple[float, ...] = Field(
+        default=(1.0,),
+        description="Share of families referred with 1, 2, 3... children; children of a "
+        "family share their pathway and are placed together where possible.",
+    )
+
+    @field_validator("seasonality")
+    @classmethod
+    def _season(cls, v: tuple[float, ...] | None) -> tuple[float, ...] | None:
+        if v is None:
+            return v
+        if len(v) != 12:
+            raise ValueError(f"seasonality needs 12 monthly factors, got {len(v)}")
+        if any(x < 0 for x in v):
+            raise ValueError("seasonality factors must be >= 0")
+        if abs(sum(v) / 12 - 1.0) > 1e-3:
+            raise ValueError(f"seasonality factors must average 1, average {sum(v) / 12:.4g}")
+        return v
+
+    @field_validator("sibling_group_shares")
+    @classmethod
+    def _siblings(cls, v: tuple[float, ...]) -> tuple[float, ...]:
+        if any(x < 0 for x in v):
+            raise ValueError("sibling_group_shares must be >= 0")
+        _check_sum(list(v), "sibling_group_shares")
+        return v
+
+    @model_validator(mode="after")
+    def _bands(self) -> ReferralsConfig:
+        _check_bands([(b.min_age_years, b.max_age_years) for b in self.age_bands], "age_bands")
+        _check_sum([b.share for b in self.age_bands], "age_bands shares")
+        return self
+
+    @property
+    def mean_family_size(self) -> float:
+        """Expected children per referred family."""
+        return sum((i + 1) * s for i, s in enumerate(self.sibling_group_shares))
+
+
+# -------------------------------------------------------------- front door
+
+
+class FrontDoorConfig(_Model):
+    """Triage on an observed, noisy need score.
+
+    Each child has a latent need z ~ N(0, 1). The front door sees
+    z + N(0, observation_noise_sd²) and compares its percentile with the
+    thresholds below (percentiles of the observed score among referrals).
+    """
+
+    observation_noise_sd: float = Field(default=0.5, ge=0, le=5)
+    early_help_above_percentile: Schedule = Field(
+        description="Observed-score percentile above which a referral gets at least early help."
+    )
+    assessment_above_percentile: Schedule = Field(
+        description="Observed-score percentile above which a referral is assessed."
+    )
+    statutory_need_percentile: float = Field(
+        default=0.3,
+        ge=0,
+        le=1,
+        description="True-need percentile above which a child needs statutory help; children "
+        "above it routed to no further action or early help are 'under-served'.",
+    )
+    decision_days: float = Field(default=1.0, ge=0, description="Days from referral to triage.")
+    early_help_days: Distribution | None = Field(
+        default=None, description="Duration of an early-help episode (days); none = not tracked."
+    )
+    rereferral_probability: float = Field(
+        default=0.1, ge=0, le=1, description="Chance a closed, adequately served case returns."
+    )
+    underserved_rereferral_probability: float = Field(
+        default=0.5, ge=0, le=1, description="Chance an under-served case returns."
+    )
+    rereferral_days: Distribution = Field(
+        description="Time from closure to re-referral, for those who return (days)."
+    )
+    need_drift_sd: float = Field(
+        default=0.2, ge=0, description="SD of the change in latent need between referrals."
+    )
+
+    @model_validator(mode="after")
+    def _order(self) -> FrontDoorConfig:
+        for s in (self.early_help_above_percentile, self.assessment_above_percentile):
+            if s.maximum() > 1:
+                raise ValueError("threshold percentiles must be in [0, 1]")
+        for d, _ in self.assessment_above_percentile.steps + self.early_help_above_percentile.steps:
+            if self.assessment_above_percentile.value_at(
+                d
+            ) < self.early_help_above_percentile.value_at(d):
+                raise ValueError(
+                    f"on {d} assessment_above_percentile is below early_help_above_percentile; "
+                    "the assessment threshold must be at least the early-help threshold"
+                )
+        return self
+
+
+class AssessmentConfig(_Model):
+    """Statutory social care assessment and its outcome.
+
+    The assessment sees true need with a smaller error (``noise_sd``); the
+    percentiles below are of that assessed score among all referrals.
+    """
+
+    duration_days: Distribution
+    noise_sd: float = Field(default=0.3, ge=0, le=5)
+    cin_above_percentile: float = Field(ge=0, le=1, description="Below: not in need (closed).")
+    cp_above_percentile: float = Field(ge=0, le=1, description="Above: s47 enquiry and CP plan.")
+    care_above_percentile: float = Field(ge=0, le=1, description="Above: entry to care.")
+    section47_days: Distribution | None = Field(
+        default=None, description="Extra days of a section 47 enquiry before a CP plan."
+    )
+
+    @model_validator(mode="after")
+    def _order(self) -> AssessmentConfig:
+        if not (self.cin_above_percentile <= self.cp_above_percentile <= self.care_above_percentile):
+            raise ValueError(
+                "assessment percentiles must satisfy cin_above_percentile <= "
+                "cp_above_percentile <= care_above_percentile"
+            )
+        return self
+
+
+class CasePlanConfig(_Model):
+    """A child in need or child protection plan and its escalation."""
+
+    duration_days: Distribution
+    escalate_to_cp_probability: float = Field(default=0.0, ge=0, le=1)
+    escalate_to_care_probability: float = Field(default=0.0, ge=0, le=1)
+    escalation_fraction_of_duration: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="Escalations happen at a uniform point up to this fraction of the plan.",
+    )
+
+    @model_validator(mode="after")
+    def _sum(self) -> CasePlanConfig:
+        if self.escalate_to_cp_probability + self.escalate_to_care_probability > 1 + _SHARE_TOL:
+            raise ValueError("escalation probabilities must sum to at most 1")
+        return self
+
+
+class EdgeOfCareConfig(_Model):
+    """A finite family-support service for children about to enter care."""
+
+    capacity: Schedule = Field(default=Schedule.model_validate(0), description="Families at once.")
+    min_age_years: float = Field(default=0, ge=0, le=18)
+    max_age_years: float = Field(default=18, ge=0, le=18)
+    eligible_share: float = Field(
+        default=1.0, ge=0, le=1, description="Share of care-bound children the service accepts."
+    )
+    support_days: Distribution | None = None
+    enter_care_later_share: float = Field(
+        default=0.3, ge=0, le=1, description="Share of supported children who enter care at the end."
+    )
+    daily_cost_gbp: float = Field(default=0.0, ge=0, description="Cost per supported child per day.")
+
+    @model_validator(mode="after")
+    def _needs_duration(self) -> EdgeOfCareConfig:
+        if self.capacity.maximum() > 0 and self.support_days is None:
+            raise ValueError("support_days is required when the service has capacity")
+        return self
+
+
+# --------------------------------------------------------------- placements
+
+
+class PlacementType(_Model):
+    """One kind of placement supply (SSDA903 PLACE codes grouped), in-house or external."""
+
+    category: Category
+    provider: Literal["in_house", "external"]
+    place_codes: tuple[str, ...] = Field(default=(), description="SSDA903 PLACE codes (label).")
+    capacity: Schedule | None = Field(
+        default=None, description="Places (children); omitted = unlimited."
+    )
+    weekly_cost_gbp: Schedule | Distribution = Field(
+        description="Weekly cost per child: a number/schedule, or a distribution drawn per stay."
+    )
+    cost_multiplier: Schedule = Field(
+        default=Schedule.model_validate(1.0),
+        description="Multiplies the weekly cost from given dates (e.g. a price negotiation).",
+    )
+    min_age_years: float = Field(default=0, ge=0, le=18)
+    max_age_years: float = Field(default=18, ge=0, le=25)
+    min_complexity: float = Field(default=0.0, ge=0, le=1)
+    max_complexity: float = Field(default=1.0, ge=0, le=1)
+    breakdown_per_year: float = Field(
+        default=0.0, ge=0, description="Hazard of an unplanned ending (per child per year)."
+    )
+
+    @field_validator("capacity")
+    @classmethod
+    def _integer_capacity(cls, v: Schedule | None) -> Schedule | None:
+        if v is not None:
+            for d, x in v.steps:
+                if x != int(x):
+                    raise ValueError(f"capacity must be a whole number of places, got {x} ({d})")
+        return v
+
+    @model_validator(mode="after")
+    def _ages(self) -> PlacementType:
+        if self.max_age_years <= self.min_age_years:
+            raise ValueError("max_age_years must exceed min_age_years")
+        if self.max_complexity < self.min_complexity:
+            raise ValueError("max_complexity must be at least min_complexity")
+        return self
+
+    @property
+    def finite(self) -> bool:
+        """True when the type has a capacity limit."""
+        return self.capacity is not None
+
+
+class StepDown(_Model):
+    """A planned move from one category to another, after a time or at an age."""
+
+    from_category: Category
+    to_category: Category
+    probability: float = Field(ge=0, le=1, description="Chance the rule applies to a placement.")
+    after_days: Distribution | None = Field(default=None, description="Time in the placement.")
+    at_age_years: float | None = Field(default=None, gt=0, lt=18)
+
+    @model_validator(mode="after")
+    def _when(self) -> StepDown:
+        if (self.after_days is None) == (self.at_age_years is None):
+            raise ValueError("give exactly one of after_days or at_age_years")
+        if self.from_category == self.to_category:
+            raise ValueError("from_category and to_category must differ")
+        return self
+
+
+class EntryPlacementBand(_Model):
+    """Placement category needed on entry to care, for children entering at these ages.
+
+    Shares follow ENTRY_CATEGORY_ORDER (least to most complex); a child's
+    complexity draw picks the category.
+    """
+
+    min_age_years: float = Field(ge=0, lt=18)
+    max_age_years: float = Field(gt=0, le=18)
+    shares: dict[str, float]
+
+    @field_validator("shares")
+    @classmethod
+    def _shares(cls, v: dict[str, float]) -> dict[str, float]:
+        for k, x in v.items():
+            if k not in ENTRY_CATEGORY_ORDER:
+                raise ValueError(
+                    f"unknown entry category {k!r}; expected one of {', '.join(ENTRY_CATEGORY_ORDER)}"
+                )
+            if x < 0:
+                raise ValueError(f"share for {k} must be >= 0")
+        _check_sum(v, "shares")
+        return v
+
+
+class PlacementPolicy(_Model):
+    """How a needed category is turned into a placement."""
+
+    entry: tuple[EntryPlacementBand, ...] = Field(min_length=1)
+    order: dict[str, tuple[str, ...]] = Field(
+        default_factory=dict,
+        description="Placement types tried for a category, in order; default: in-house types "
+        "of that category in file order, then external ones.",
+    )
+    fallback: str | None = Field(
+        default=None, description="Type used when nothing suitable is free (e.g. emergency)."
+    )
+    waiting_list: bool = Field(
+        default=False,
+        description="Children in the fallback wait for a place of their category, first come "
+        "first served, and move when one frees.",
+    )
+    bring_back_in_house: bool = Field(
+        default=False,
+        description="When an in-house place frees and nobody waits, move the longest-placed "
+        "external child of that category into it (counted as a move).",
+    )
+    teen_breakdown_multiplier: float = Field(
+        default=1.0, ge=0, description="Breakdown hazard multiplier for children aged 13+."
+    )
+    step_downs: tuple[StepDown, ...] = ()
+
+    @model_validator(mode="after")
+    def _bands(self) -> PlacementPolicy:
+        _check_bands([(b.min_age_years, b.max_age_years) for b in self.entry], "entry")
+        return self
+
+
+# -------------------------------------------------------------------- exits
+
+
+class ExitRoute(_Model):
+    """One way of leaving care (SSDA903 REC codes grouped)."""
+
+    rec_codes: tuple[str, ...] = Field(default=(), description="SSDA903 REC codes (label).")
+    duration_days: Distribution | None = Field(
+        default=None, description="Time from entry to exit by this route (days)."
+    )
+    pre_exit_placement: str | None = Field(
+        default=None, description="Placement type the child moves to before exiting."
+    )
+    pre_exit_days: Distribution | None = Field(
+        default=None, description="Days before exit of the move to pre_exit_placement."
+    )
+    allowance_weekly_gbp: float = Field(
+        default=0.0, ge=0, description="Allowance paid after exit until allowance_until_age_years."
+    )
+    allowance_share: float = Field(default=1.0, ge=0, le=1)
+    allowance_until_age_years: float = Field(default=18, gt=0, le=25)
+    rereferral_probability: float = Field(
+        default=0.0, ge=0, le=1, description="Chance the child is referred again after exit."
+    )
+
+    @model_validator(mode="after")
+    def _pre_exit(self) -> ExitRoute:
+        if (self.pre_exit_placement is None) != (self.pre_exit_days is None):
+            raise ValueError("give both pre_exit_placement and pre_exit_days, or neither")
+        return self
+
+
+class ExitAgeBand(_Model):
+    """Exit-route mix (and optional duration overrides) for children entering at these ages."""
+
+    min_age_years: float = Field(ge=0, lt=18)
+    max_age_years: float = Field(gt=0, le=18)
+    shares: dict[ExitRouteName, float]
+    durations_days: dict[ExitRouteName, Distribution] = Field(default_factory=dict)
+
+    @field_validator("shares")
+    @classmethod
+    def _shares(cls, v: dict[str, float]) -> dict[str, float]:
+        if any(x < 0 for x in v.values()):
+            raise ValueError("route shares must be >= 0")
+        _check_sum(v, "shares")
+        return v
+
+
+class ExitsConfig(_Model):
+    """Competing exit routes: a route and a time are drawn on entry.
+
+    A child whose drawn exit falls after the 18th birthday leaves care at 18
+    (route ``leaving_care``). The ``leaving_care`` share is children expected
+    to stay until 18.
+    """
+
+    routes: dict[ExitRouteName, ExitRoute]
+    age_bands: tuple[ExitAgeBand, ...] = Field(min_length=1)
+    staying_put_share: float = Field(
+        default=0.0, ge=0, le=1, description="Share of fostered 18-year-olds who stay put."
+    )
+    staying_put_until_age_years: float = Field(default=21, ge=18, le=25)
+    staying_put_weekly_gbp: float = Field(default=0.0, ge=0)
+    leaving_care_weekly_gbp: float = Field(
+        default=0.0, ge=0, description="Leaving-care support per care leaver per week."
+    )
+    leaving_care_until_age_years: float = Field(default=18, ge=18, le=25)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ExitsConfig:
+        _check_bands([(b.min_age_years, b.max_age_years) for b in self.age_bands], "age_bands")
+        for i, band in enumerate(self.age_bands):
+            for route, share in band.shares.items():
+                if share <= 0 or route == "leaving_care":
+                    continue
+                if route not in self.routes:
+                    raise ValueError(f"age_bands[{i}].shares names route {route!r} not in routes")
+                has_default = self.routes[route].duration_days is not None
+                if not has_default and route not in band.durations_days:
+                    raise ValueError(
+                        f"route {route!r} has no duration_days and age_bands[{i}] gives none"
+                    )
+        return self
+
+
+# ---------------------------------------------------------------- workforce
+
+
+class WorkforceConfig(_Model):
+    """Case-holding social workers and the effect of caseload on practice."""
+
+    fte: Schedule = Field(description="Case-holding social workers (full-time equivalent).")
+    annual_cost_per_fte_gbp: float = Field(default=0.0, ge=0)
+    caseload_threshold: float = Field(
+        default=18.0, gt=0, description="Cases per FTE above which delays start."
+    )
+    assessment_delay_elasticity: float = Field(
+        default=0.0, ge=0, description="Relative increase of assessment time per relative excess."
+    )
+    permanence_delay_elasticity: float = Field(
+        default=0.0, ge=0, description="Relative increase of time to exit per relative excess."
+    )
+    early_help_cost_gbp: float = Field(default=0.0, ge=0, description="Cost per early-help case.")
+    assessment_cost_gbp: float = Field(default=0.0, ge=0, description="Cost per assessment.")
+
+
+# --------------------------------------------------------- initial population
+
+
+class InitialLookedAfter(_Model):
+    """Children already looked after on the first simulated day."""
+
+    placement: str
+    count: int = Field(ge=0)
+    min_age_years: float = Field(default=0, ge=0, lt=18)
+    max_age_years: float = Field(default=18, gt=0, le=18)
+    min_days_in_care: float = Field(default=0, ge=0)
+    max_days_in_care: float = Field(default=730, ge=0)
+
+    @model_validator(mode="after")
+    def _ranges(self) -> InitialLookedAfter:
+        if self.max_age_years <= self.min_age_years:
+            raise ValueError("max_age_years must exceed min_age_years")
+        if self.max_days_in_care < self.min_days_in_care:
+            raise ValueError("max_days_in_care must be at least min_days_in_care")
+        return self
+
+
+class AllowanceGroup(_Model):
+    """Children who left care by an order and still receive an allowance."""
+
+    route: ExitRouteName
+    count: int = Field(ge=0)
+    min_age_years: float = Field(default=0, ge=0, lt=25)
+    max_age_years: float = Field(default=18, gt=0, le=25)
+
+
+class InitialPopulation(_Model):
+    """Who is in the system on the first simulated day."""
+
+    looked_after: tuple[InitialLookedAfter, ...] = ()
+    allowances: tuple[AllowanceGroup, ...] = ()
+    child_in_need: int = Field(default=0, ge=0, description="Open CIN cases.")
+    child_protection: int = Field(default=0, ge=0, description="Open CP plans.")
+
+
+# ------------------------------------------------------------------- config
+
+
+class Config(_Model):
+    """A complete, validated description of one authority for one run."""
+
+    run: RunConfig
+    referrals: ReferralsConfig
+    front_door: FrontDoorConfig
+    assessment: AssessmentConfig
+    child_in_need: CasePlanConfig
+    child_protection: CasePlanConfig
+    edge_of_care: EdgeOfCareConfig = EdgeOfCareConfig()
+    placement_types: dict[str, PlacementType] = Field(min_length=1)
+    placement_policy: PlacementPolicy
+    exits: ExitsConfig
+    workforce: WorkforceConfig
+    initial_population: InitialPopulation = InitialPopulation()
+
+    @model_validator(mode="after")
+    def _cross(self) -> Config:
+        types = self.placement_types
+        pol = self.placement_policy
+        for cat, names in pol.order.items():
+            if cat not in CATEGORIES:
+                raise ValueError(f"placement_policy.order: unknown category {cat!r}")
+            for n in names:
+                if n not in types:
+                    raise ValueError(f"placement_policy.order.{cat}: unknown placement type {n!r}")
+        if pol.fallback is not None and pol.fallback not in types:
+            raise ValueError(f"placement_policy.fallback: unknown placement type {pol.fallback!r}")
+        # Every category some child can need must have at least one type.
+        needed: set[str] = set()
+        for band in pol.entry:
+            needed.update(k for k, v in band.shares.items() if v > 0)
+        needed.update(s.to_category for s in pol.step_downs)
+        for cat in sorted(needed):
+            if not self.types_for(cat) and pol.fallback is None:
+                raise ValueError(
+                    f"placement category {cat!r} is needed (placement_policy) but no placement "
+                    "type serves it and there is no fallback"
+                )
+        for name, route in self.exits.routes.items():
+            if route.pre_exit_placement is not None and route.pre_exit_placement not in types:
+                raise ValueError(
+                    f"exits.routes.{name}.pre_exit_placement: unknown placement type "
+                    f"{route.pre_exit_placement!r}"
+                )
+        for i, group in enumerate(self.initial_population.looked_after):
+            if group.placement not in types:
+                raise ValueError(
+                    f"initial_population.looked_after[{i}].placement: unknown placement type "
+                    f"{group.placement!r}"
+                )
+        occupied: dict[str, int] = {}
+        for g in self.initial_population.looked_after:
+            occupied[g.placement] = occupied.get(g.placement, 0) + g.count
+        for name, n in occupied.items():
+            cap = types[name].capacity
+            start = self.run.start_date - dt.timedelta(days=self.run.warmup_days)
+            if cap is not None and n > cap.value_at(start):
+                raise ValueError(
+                    f"initial_population puts {n} children in {name!r} whose capacity on "
+                    f"{start} is {cap.value_at(start):g}"
+                )
+        return self
+
+    def types_for(self, category: str) -> tuple[str, ...]:
+        """Placement types tried, in order, for a child needing ``category``."""
+        if category in self.placement_policy.order:
+            return self.placement_policy.order[category]
+        inhouse = [
+            n
+            for n, t in self.placement_types.items()
+            if t.category == category and t.provider == "in_house"
+        ]
+        external = [
+            n
+            for n, t in self.placement_types.items()
+            if t.category == category and t.provider == "external"
+        ]
+        return tuple(inhouse + external)
+
+    @property
+    def sim_start_date(self) -> dt.date:
+        """Calendar date of simulation time 0 (start_date less the warm-up)."""
+        return self.run.start_date - dt.timedelta(days=self.run.warmup_days)
+
+    @property
+    def sim_length_days(self) -> float:
+        """Days simulated, warm-up included."""
+        return float(self.run.warmup_days + self.run.horizon_days)
+
+    def describe(self) -> str:
+        """Plain-language summary of what the config describes."""
+        r = self.run
+        lines = [
+            f"{r.name}",
+            f"  period: {r.start_date} for {r.years:g} years"
+            + (f" after a {r.warmup_days}-day warm-up" if r.warmup_days else ""),
+            f"  referrals: {self.referrals.rate_per_year.initial():,.0f} a year"
+            f" (trend {self.referrals.trend_per_year:+.1%} a year)",
+            f"  thresholds: early help above P{100 * self.front_door.early_help_above_percentile.initial():.0f}, "
+            f"assessment above P{100 * self.front_door.assessment_above_percentile.initial():.0f}"
+            " of observed need",
+            f"  edge of care: {self.edge_of_care.capacity.initial():g} places",
+            "  placement types:",
+        ]
+        for name, t in self.placement_types.items():
+            cap = "unlimited" if t.capacity is None else f"{t.capacity.initial():g} places"
+            if t.capacity is not None and not t.capacity.is_constant:
+                cap += " (changes: " + ", ".join(
+                    f"{d}: {v:g}" for d, v in t.capacity.steps[1:]
+                ) + ")"
+            cost = t.weekly_cost_gbp
+            if isinstance(cost, Schedule):
+                cost_s = f"£{cost.initial():,.0f}/week"
+            else:
+                cost_s = f"£{cost.expected():,.0f}/week on average ({cost.distribution})"
+            lines.append(f"    {name:<24} {t.category:<20} {t.provider:<9} {cap:<16} {cost_s}")
+        n_lac = sum(g.count for g in self.initial_population.looked_after)
+        n_allow = sum(g.count for g in self.initial_population.allowances)
+        lines.append(
+            f"  starting population: {n_lac} looked after, {n_allow} on allowances, "
+            f"{self.initial_population.child_in_need} CIN, "
+            f"{self.initial_population.child_protection} CP"
+        )
+        lines.append(f"  social workers: {self.workforce.fte.initial():g} FTE")
+        return "\n".join(lines)
+
