@@ -35,7 +35,7 @@ _EPS = 1e-12
 
 
 class _Dist(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     maximum: float | None = Field(
         default=None, gt=0, description="Optional cap applied to every draw (same unit)."
@@ -84,8 +84,8 @@ class _Dist(BaseModel):
 class Fixed(_Dist):
     """Always the same value."""
 
-    distribution: Literal["fixed"]
-    value: float = Field(ge=0)
+    distribution: Literal["fixed"] = Field(description="Family name: fixed.")
+    value: float = Field(ge=0, description="The value every draw takes.")
 
     def _raw_ppf(self, u: float) -> float:
         return self.value
@@ -101,8 +101,8 @@ class Fixed(_Dist):
 class Exponential(_Dist):
     """Memoryless durations with the given mean."""
 
-    distribution: Literal["exponential"]
-    mean: float = Field(gt=0)
+    distribution: Literal["exponential"] = Field(description="Family name: exponential.")
+    mean: float = Field(gt=0, description="Mean.")
 
     def _raw_ppf(self, u: float) -> float:
         return -self.mean * math.log1p(-u)
@@ -118,9 +118,11 @@ class Exponential(_Dist):
 class Gamma(_Dist):
     """Gamma distribution given by its mean and coefficient of variation (SD / mean)."""
 
-    distribution: Literal["gamma"]
-    mean: float = Field(gt=0)
-    cv: float = Field(gt=0, le=10)
+    distribution: Literal["gamma"] = Field(description="Family name: gamma.")
+    mean: float = Field(gt=0, description="Mean.")
+    cv: float = Field(
+        gt=0, le=10, description="Coefficient of variation (SD / mean); 1 is exponential."
+    )
 
     @property
     def shape(self) -> float:
@@ -143,9 +145,9 @@ class Gamma(_Dist):
 class Weibull(_Dist):
     """Weibull distribution; shape < 1 gives many early exits and a long tail."""
 
-    distribution: Literal["weibull"]
-    shape: float = Field(gt=0)
-    scale: float = Field(gt=0)
+    distribution: Literal["weibull"] = Field(description="Family name: weibull.")
+    shape: float = Field(gt=0, description="Shape k; below 1 the hazard falls with time.")
+    scale: float = Field(gt=0, description="Scale λ: the value 63.2% of draws fall below.")
 
     def _raw_ppf(self, u: float) -> float:
         return self.scale * (-math.log1p(-u)) ** (1.0 / self.shape)
@@ -161,9 +163,9 @@ class Weibull(_Dist):
 class LogNormal(_Dist):
     """Log-normal distribution given by its median and the SD of the log (sigma)."""
 
-    distribution: Literal["lognormal"]
-    median: float = Field(gt=0)
-    sigma: float = Field(gt=0, le=5)
+    distribution: Literal["lognormal"] = Field(description="Family name: lognormal.")
+    median: float = Field(gt=0, description="Median.")
+    sigma: float = Field(gt=0, le=5, description="Standard deviation of the natural log.")
 
     def _raw_ppf(self, u: float) -> float:
         return self.median * math.exp(self.sigma * _STD_NORMAL.inv_cdf(u))
@@ -183,9 +185,13 @@ class Empirical(_Dist):
     not decrease. Calibration from SSDA903 data writes this form.
     """
 
-    distribution: Literal["empirical"]
-    probabilities: tuple[float, ...] = Field(min_length=2)
-    values: tuple[float, ...] = Field(min_length=2)
+    distribution: Literal["empirical"] = Field(description="Family name: empirical.")
+    probabilities: tuple[float, ...] = Field(
+        min_length=2, description="Cumulative probabilities: 0 first, 1 last, increasing."
+    )
+    values: tuple[float, ...] = Field(
+        min_length=2, description="Quantiles at those probabilities: >= 0, not decreasing."
+    )
 
     @model_validator(mode="after")
     def _check(self) -> Empirical:

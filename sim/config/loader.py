@@ -39,8 +39,14 @@ def deep_merge(base: Mapping[str, Any], change: Mapping[str, Any]) -> dict[str, 
     out = copy.deepcopy(dict(base))
     for key, value in change.items():
         if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            # A schedule written as a table replaces, never merges, the base's.
-            if _looks_like_schedule(value) or _looks_like_schedule(out[key]):
+            # A schedule written as a table replaces, never merges, the base's; so
+            # does a distribution of another family (its keys differ).
+            if (
+                _looks_like_schedule(value)
+                or _looks_like_schedule(out[key])
+                or value.get("distribution", out[key].get("distribution"))
+                != out[key].get("distribution")
+            ):
                 out[key] = copy.deepcopy(dict(value))
             else:
                 out[key] = deep_merge(out[key], value)
@@ -61,7 +67,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found", path=str(path)) from None
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config file ({exc.strerror})", path=str(path)) from None
+        raise ConfigError(
+            f"{path}: cannot read config file ({exc.strerror})", path=str(path)
+        ) from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -77,7 +85,9 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     real = path.resolve()
     if real in chain:
         cycle = " -> ".join(str(p) for p in (*chain, real))
-        raise ConfigError(f"{path}: 'extends' forms a cycle: {cycle}", path=str(path), key="extends")
+        raise ConfigError(
+            f"{path}: 'extends' forms a cycle: {cycle}", path=str(path), key="extends"
+        )
     data = _read_toml(path)
     parent = data.pop("extends", None)
     if parent is None:
@@ -125,9 +135,9 @@ def _format_loc(loc: tuple[Any, ...]) -> str:
 def _lookup(data: Any, loc: tuple[Any, ...]) -> Any:
     cur = data
     for item in loc:
-        if isinstance(cur, Mapping) and item in cur:
-            cur = cur[item]
-        elif isinstance(cur, list | tuple) and isinstance(item, int) and item < len(cur):
+        if (isinstance(cur, Mapping) and item in cur) or (
+            isinstance(cur, list | tuple) and isinstance(item, int) and item < len(cur)
+        ):
             cur = cur[item]
         else:
             continue
@@ -141,6 +151,7 @@ def config_from_dict(data: Mapping[str, Any], *, source: str = "<config>") -> Co
     ------
     ConfigError
         Naming ``source``, the dotted key path, the value and what was expected.
+
     """
     try:
         return Config.model_validate(data)
@@ -156,13 +167,17 @@ def config_from_dict(data: Mapping[str, Any], *, source: str = "<config>") -> Co
             elif err["type"] == "missing":
                 msg = "required key is missing"
             value = err.get("input")
-            if err["type"] != "missing":
-                value_s = repr(value)
+            value_s = repr(value)
+            if not err["loc"]:
+                # A rule across the whole config; its message names the keys.
+                line = msg
+            elif err["type"] == "missing" or (isinstance(value, Mapping) and len(value_s) > 80):
+                # A rule across a table too long to show; the message names its keys.
+                line = f"{key}: {msg}"
+            else:
                 if len(value_s) > 80:
                     value_s = value_s[:77] + "..."
                 line = f"{key} = {value_s}: {msg}"
-            else:
-                line = f"{key}: {msg}"
             if line in seen:
                 continue
             seen.add(line)
@@ -172,7 +187,9 @@ def config_from_dict(data: Mapping[str, Any], *, source: str = "<config>") -> Co
         if len(lines) > 8:
             lines = [*lines[:8], f"... and {len(lines) - 8} more"]
         body = "\n  ".join(lines)
-        raise ConfigError(f"{source}: invalid config:\n  {body}", path=source, key=first_key) from None
+        raise ConfigError(
+            f"{source}: invalid config:\n  {body}", path=source, key=first_key
+        ) from None
 
 
 def parse_override(text: str) -> tuple[str, Any]:
@@ -237,6 +254,7 @@ def load_config(path: str | Path, overrides: Mapping[str, Any] | None = None) ->
     ------
     ConfigError
         When a file is missing or malformed, or a value is invalid.
+
     """
     data = raw_config(path)
     for key, value in (overrides or {}).items():

@@ -13,12 +13,16 @@ the next one (before the first date the first value holds)::
 from __future__ import annotations
 
 import datetime as dt
+import math
 from bisect import bisect_right
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, model_serializer, model_validator
 
 __all__ = ["Schedule"]
+
+# Date given to the single step of a constant: before any date a config uses.
+_CONSTANT_DATE = dt.date(1900, 1, 1)
 
 
 class Schedule(BaseModel):
@@ -34,6 +38,7 @@ class Schedule(BaseModel):
     >>> s = Schedule.model_validate({"2016-04-01": 10, "2017-04-01": 12})
     >>> s.value_at(dt.date(2016, 12, 1)), s.value_at(dt.date(2017, 4, 1))
     (10.0, 12.0)
+
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -46,7 +51,7 @@ class Schedule(BaseModel):
         if isinstance(data, bool):
             raise ValueError("expected a number or a table of ISO date = number")
         if isinstance(data, int | float):
-            return {"steps": ((dt.date(1900, 1, 1), float(data)),)}
+            return {"steps": ((_CONSTANT_DATE, float(data)),)}
         if isinstance(data, dict) and "steps" not in data:
             if not data:
                 raise ValueError("a schedule table needs at least one 'YYYY-MM-DD = value' entry")
@@ -62,7 +67,12 @@ class Schedule(BaseModel):
                     raise ValueError(f"schedule value for {key} must be a number, got {value!r}")
                 steps.append((day, float(value)))
             steps.sort()
+            if len(steps) == 1:
+                # One value is a constant whatever its date; store it as a number would be.
+                steps = [(_CONSTANT_DATE, steps[0][1])]
             return {"steps": tuple(steps)}
+        if not isinstance(data, dict | Schedule):
+            raise ValueError("expected a number or a table of ISO date = number")
         return data
 
     @model_validator(mode="after")
@@ -70,6 +80,8 @@ class Schedule(BaseModel):
         if not self.steps:
             raise ValueError("a schedule needs at least one value")
         for _, value in self.steps:
+            if not math.isfinite(value):
+                raise ValueError(f"schedule values must be finite numbers, got {value}")
             if value < 0:
                 raise ValueError(f"schedule values must be >= 0, got {value}")
         return self

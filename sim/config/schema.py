@@ -84,7 +84,7 @@ _SHARE_TOL = 1e-6
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def _check_sum(shares: dict[str, float] | list[float], what: str) -> None:
@@ -124,6 +124,13 @@ class RunConfig(_Model):
     )
     description: str = Field(default="", description="Free text shown by `caresim validate`.")
 
+    @field_validator("start_date")
+    @classmethod
+    def _month_start(cls, v: dt.date) -> dt.date:
+        if v.day != 1:
+            raise ValueError(f"start_date must be the first day of a month, got {v}")
+        return v
+
     @property
     def horizon_days(self) -> int:
         """Reported horizon in whole days."""
@@ -136,9 +143,11 @@ class RunConfig(_Model):
 class AgeBandShare(_Model):
     """Share of new referrals whose age falls in a band (uniform inside it)."""
 
-    min_age_years: float = Field(ge=0, lt=18)
-    max_age_years: float = Field(gt=0, le=18)
-    share: float = Field(ge=0, le=1)
+    min_age_years: float = Field(ge=0, lt=18, description="Youngest age in the band (inclusive).")
+    max_age_years: float = Field(
+        gt=0, le=18, description="Age at which the band ends (exclusive); the next one starts here."
+    )
+    share: float = Field(ge=0, le=1, description="Share of referred children in this band.")
 
 
 class ReferralsConfig(_Model):
@@ -152,7 +161,11 @@ class ReferralsConfig(_Model):
         default=None,
         description="Twelve monthly multipliers, January first, mean 1 (optional).",
     )
-    age_bands: tuple[AgeBandShare, ...] = Field(min_length=1)
+    age_bands: tuple[AgeBandShare, ...] = Field(
+        min_length=1,
+        description="Age mix of referred children: contiguous bands from 0 to 18 whose shares "
+        "sum to 1.",
+    )
     sibling_group_shares: tuple[float, ...] = Field(
         default=(1.0,),
         description="Share of families referred with 1, 2, 3... children; children of a "
@@ -203,7 +216,12 @@ class FrontDoorConfig(_Model):
     thresholds below (percentiles of the observed score among referrals).
     """
 
-    observation_noise_sd: float = Field(default=0.5, ge=0, le=5)
+    observation_noise_sd: float = Field(
+        default=0.5,
+        ge=0,
+        le=5,
+        description="SD of the triage error added to latent need (need is N(0, 1)).",
+    )
     early_help_above_percentile: Schedule = Field(
         description="Observed-score percentile above which a referral gets at least early help."
     )
@@ -239,13 +257,19 @@ class FrontDoorConfig(_Model):
         for s in (self.early_help_above_percentile, self.assessment_above_percentile):
             if s.maximum() > 1:
                 raise ValueError("threshold percentiles must be in [0, 1]")
+        first = min(
+            self.assessment_above_percentile.steps[0][0],
+            self.early_help_above_percentile.steps[0][0],
+        )
         for d, _ in self.assessment_above_percentile.steps + self.early_help_above_percentile.steps:
-            if self.assessment_above_percentile.value_at(
-                d
-            ) < self.early_help_above_percentile.value_at(d):
+            assess = self.assessment_above_percentile.value_at(d)
+            early = self.early_help_above_percentile.value_at(d)
+            if assess < early:
+                when = "from the start" if d == first else f"from {d}"
                 raise ValueError(
-                    f"on {d} assessment_above_percentile is below early_help_above_percentile; "
-                    "the assessment threshold must be at least the early-help threshold"
+                    f"assessment_above_percentile ({assess:g}) is below "
+                    f"early_help_above_percentile ({early:g}) {when}; the assessment "
+                    "threshold must be at least the early-help threshold"
                 )
         return self
 
@@ -257,8 +281,13 @@ class AssessmentConfig(_Model):
     percentiles below are of that assessed score among all referrals.
     """
 
-    duration_days: Distribution
-    noise_sd: float = Field(default=0.3, ge=0, le=5)
+    duration_days: Distribution = Field(description="Time from triage to assessment outcome.")
+    noise_sd: float = Field(
+        default=0.3,
+        ge=0,
+        le=5,
+        description="SD of the assessment's error on latent need (need is N(0, 1)).",
+    )
     cin_above_percentile: float = Field(ge=0, le=1, description="Below: not in need (closed).")
     cp_above_percentile: float = Field(ge=0, le=1, description="Above: s47 enquiry and CP plan.")
     care_above_percentile: float = Field(ge=0, le=1, description="Above: entry to care.")
@@ -268,7 +297,9 @@ class AssessmentConfig(_Model):
 
     @model_validator(mode="after")
     def _order(self) -> AssessmentConfig:
-        if not (self.cin_above_percentile <= self.cp_above_percentile <= self.care_above_percentile):
+        if not (
+            self.cin_above_percentile <= self.cp_above_percentile <= self.care_above_percentile
+        ):
             raise ValueError(
                 "assessment percentiles must satisfy cin_above_percentile <= "
                 "cp_above_percentile <= care_above_percentile"
@@ -279,9 +310,13 @@ class AssessmentConfig(_Model):
 class CasePlanConfig(_Model):
     """A child in need or child protection plan and its escalation."""
 
-    duration_days: Distribution
-    escalate_to_cp_probability: float = Field(default=0.0, ge=0, le=1)
-    escalate_to_care_probability: float = Field(default=0.0, ge=0, le=1)
+    duration_days: Distribution = Field(description="Length of the plan if it does not escalate.")
+    escalate_to_cp_probability: float = Field(
+        default=0.0, ge=0, le=1, description="Chance the plan escalates to a child protection plan."
+    )
+    escalate_to_care_probability: float = Field(
+        default=0.0, ge=0, le=1, description="Chance the plan escalates to entry to care."
+    )
     escalation_fraction_of_duration: float = Field(
         default=0.5,
         gt=0,
@@ -300,16 +335,27 @@ class EdgeOfCareConfig(_Model):
     """A finite family-support service for children about to enter care."""
 
     capacity: Schedule = Field(default=Schedule.model_validate(0), description="Families at once.")
-    min_age_years: float = Field(default=0, ge=0, le=18)
-    max_age_years: float = Field(default=18, ge=0, le=18)
+    min_age_years: float = Field(
+        default=0, ge=0, le=18, description="Youngest age the service accepts."
+    )
+    max_age_years: float = Field(
+        default=18, ge=0, le=18, description="Age from which the service no longer accepts."
+    )
     eligible_share: float = Field(
         default=1.0, ge=0, le=1, description="Share of care-bound children the service accepts."
     )
-    support_days: Distribution | None = None
-    enter_care_later_share: float = Field(
-        default=0.3, ge=0, le=1, description="Share of supported children who enter care at the end."
+    support_days: Distribution | None = Field(
+        default=None, description="Length of support; required when capacity is above 0."
     )
-    daily_cost_gbp: float = Field(default=0.0, ge=0, description="Cost per supported child per day.")
+    enter_care_later_share: float = Field(
+        default=0.3,
+        ge=0,
+        le=1,
+        description="Share of supported children who enter care at the end.",
+    )
+    daily_cost_gbp: float = Field(
+        default=0.0, ge=0, description="Cost per supported child per day."
+    )
 
     @model_validator(mode="after")
     def _needs_duration(self) -> EdgeOfCareConfig:
@@ -324,8 +370,10 @@ class EdgeOfCareConfig(_Model):
 class PlacementType(_Model):
     """One kind of placement supply (SSDA903 PLACE codes grouped), in-house or external."""
 
-    category: Category
-    provider: Literal["in_house", "external"]
+    category: Category = Field(description="Placement category the type serves.")
+    provider: Literal["in_house", "external"] = Field(
+        description="Who provides the places: the authority itself or an external provider."
+    )
     place_codes: tuple[str, ...] = Field(default=(), description="SSDA903 PLACE codes (label).")
     capacity: Schedule | None = Field(
         default=None, description="Places (children); omitted = unlimited."
@@ -337,10 +385,22 @@ class PlacementType(_Model):
         default=Schedule.model_validate(1.0),
         description="Multiplies the weekly cost from given dates (e.g. a price negotiation).",
     )
-    min_age_years: float = Field(default=0, ge=0, le=18)
-    max_age_years: float = Field(default=18, ge=0, le=25)
-    min_complexity: float = Field(default=0.0, ge=0, le=1)
-    max_complexity: float = Field(default=1.0, ge=0, le=1)
+    min_age_years: float = Field(
+        default=0, ge=0, le=18, description="Youngest age the type accepts."
+    )
+    max_age_years: float = Field(
+        default=18, ge=0, le=25, description="Age from which the type no longer accepts a child."
+    )
+    min_complexity: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="Lowest complexity accepted; a child's complexity is the uniform draw that "
+        "picked its entry category.",
+    )
+    max_complexity: float = Field(
+        default=1.0, ge=0, le=1, description="Highest complexity accepted (see min_complexity)."
+    )
     breakdown_per_year: float = Field(
         default=0.0, ge=0, description="Hazard of an unplanned ending (per child per year)."
     )
@@ -351,7 +411,8 @@ class PlacementType(_Model):
         if v is not None:
             for d, x in v.steps:
                 if x != int(x):
-                    raise ValueError(f"capacity must be a whole number of places, got {x} ({d})")
+                    when = "" if d == v.steps[0][0] else f" from {d}"
+                    raise ValueError(f"capacity must be a whole number of places, got {x:g}{when}")
         return v
 
     @model_validator(mode="after")
@@ -371,11 +432,15 @@ class PlacementType(_Model):
 class StepDown(_Model):
     """A planned move from one category to another, after a time or at an age."""
 
-    from_category: Category
-    to_category: Category
+    from_category: Category = Field(description="Category of the placement the child leaves.")
+    to_category: Category = Field(description="Category the child moves to.")
     probability: float = Field(ge=0, le=1, description="Chance the rule applies to a placement.")
-    after_days: Distribution | None = Field(default=None, description="Time in the placement.")
-    at_age_years: float | None = Field(default=None, gt=0, lt=18)
+    after_days: Distribution | None = Field(
+        default=None, description="Time in the placement before the move (instead of at_age_years)."
+    )
+    at_age_years: float | None = Field(
+        default=None, gt=0, lt=18, description="Age at the move (instead of after_days)."
+    )
 
     @model_validator(mode="after")
     def _when(self) -> StepDown:
@@ -393,9 +458,14 @@ class EntryPlacementBand(_Model):
     complexity draw picks the category.
     """
 
-    min_age_years: float = Field(ge=0, lt=18)
-    max_age_years: float = Field(gt=0, le=18)
-    shares: dict[str, float]
+    min_age_years: float = Field(ge=0, lt=18, description="Youngest age at entry in the band.")
+    max_age_years: float = Field(
+        gt=0, le=18, description="Age at entry at which the band ends (exclusive)."
+    )
+    shares: dict[str, float] = Field(
+        description="Share of entrants needing each entry category (see ENTRY_CATEGORY_ORDER); "
+        "categories left out have share 0; shares sum to 1."
+    )
 
     @field_validator("shares")
     @classmethod
@@ -414,14 +484,18 @@ class EntryPlacementBand(_Model):
 class PlacementPolicy(_Model):
     """How a needed category is turned into a placement."""
 
-    entry: tuple[EntryPlacementBand, ...] = Field(min_length=1)
+    entry: tuple[EntryPlacementBand, ...] = Field(
+        min_length=1,
+        description="Category needed on entry by age at entry: contiguous bands from 0 to 18.",
+    )
     order: dict[str, tuple[str, ...]] = Field(
         default_factory=dict,
-        description="Placement types tried for a category, in order; default: in-house types "
-        "of that category in file order, then external ones.",
+        description="Placement types (names) tried for a category (the key), in order; default: "
+        "in-house types of that category in file order, then external ones.",
     )
     fallback: str | None = Field(
-        default=None, description="Type used when nothing suitable is free (e.g. emergency)."
+        default=None,
+        description="Placement type (a name) used when nothing suitable is free (e.g. emergency).",
     )
     waiting_list: bool = Field(
         default=False,
@@ -436,7 +510,9 @@ class PlacementPolicy(_Model):
     teen_breakdown_multiplier: float = Field(
         default=1.0, ge=0, description="Breakdown hazard multiplier for children aged 13+."
     )
-    step_downs: tuple[StepDown, ...] = ()
+    step_downs: tuple[StepDown, ...] = Field(
+        default=(), description="Planned moves between categories while in care."
+    )
 
     @model_validator(mode="after")
     def _bands(self) -> PlacementPolicy:
@@ -455,7 +531,7 @@ class ExitRoute(_Model):
         default=None, description="Time from entry to exit by this route (days)."
     )
     pre_exit_placement: str | None = Field(
-        default=None, description="Placement type the child moves to before exiting."
+        default=None, description="Placement type (a name) the child moves to before exiting."
     )
     pre_exit_days: Distribution | None = Field(
         default=None, description="Days before exit of the move to pre_exit_placement."
@@ -463,8 +539,12 @@ class ExitRoute(_Model):
     allowance_weekly_gbp: float = Field(
         default=0.0, ge=0, description="Allowance paid after exit until allowance_until_age_years."
     )
-    allowance_share: float = Field(default=1.0, ge=0, le=1)
-    allowance_until_age_years: float = Field(default=18, gt=0, le=25)
+    allowance_share: float = Field(
+        default=1.0, ge=0, le=1, description="Share of children leaving by this route paid it."
+    )
+    allowance_until_age_years: float = Field(
+        default=18, gt=0, le=25, description="Age at which the allowance stops."
+    )
     rereferral_probability: float = Field(
         default=0.0, ge=0, le=1, description="Chance the child is referred again after exit."
     )
@@ -479,10 +559,18 @@ class ExitRoute(_Model):
 class ExitAgeBand(_Model):
     """Exit-route mix (and optional duration overrides) for children entering at these ages."""
 
-    min_age_years: float = Field(ge=0, lt=18)
-    max_age_years: float = Field(gt=0, le=18)
-    shares: dict[ExitRouteName, float]
-    durations_days: dict[ExitRouteName, Distribution] = Field(default_factory=dict)
+    min_age_years: float = Field(ge=0, lt=18, description="Youngest age at entry in the band.")
+    max_age_years: float = Field(
+        gt=0, le=18, description="Age at entry at which the band ends (exclusive)."
+    )
+    shares: dict[ExitRouteName, float] = Field(
+        description="Share of entrants leaving by each exit route; routes left out have share "
+        "0; shares sum to 1."
+    )
+    durations_days: dict[ExitRouteName, Distribution] = Field(
+        default_factory=dict,
+        description="Time from entry to exit for this band, replacing the route's duration_days.",
+    )
 
     @field_validator("shares")
     @classmethod
@@ -501,17 +589,28 @@ class ExitsConfig(_Model):
     to stay until 18.
     """
 
-    routes: dict[ExitRouteName, ExitRoute]
-    age_bands: tuple[ExitAgeBand, ...] = Field(min_length=1)
+    routes: dict[ExitRouteName, ExitRoute] = Field(
+        description="Exit routes by name; every route with a share needs a duration."
+    )
+    age_bands: tuple[ExitAgeBand, ...] = Field(
+        min_length=1,
+        description="Exit-route mix by age at entry: contiguous bands from 0 to 18.",
+    )
     staying_put_share: float = Field(
         default=0.0, ge=0, le=1, description="Share of fostered 18-year-olds who stay put."
     )
-    staying_put_until_age_years: float = Field(default=21, ge=18, le=25)
-    staying_put_weekly_gbp: float = Field(default=0.0, ge=0)
+    staying_put_until_age_years: float = Field(
+        default=21, ge=18, le=25, description="Age at which staying put ends."
+    )
+    staying_put_weekly_gbp: float = Field(
+        default=0.0, ge=0, description="Cost per staying-put young person per week."
+    )
     leaving_care_weekly_gbp: float = Field(
         default=0.0, ge=0, description="Leaving-care support per care leaver per week."
     )
-    leaving_care_until_age_years: float = Field(default=18, ge=18, le=25)
+    leaving_care_until_age_years: float = Field(
+        default=18, ge=18, le=25, description="Age at which leaving-care support ends."
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> ExitsConfig:
@@ -537,7 +636,9 @@ class WorkforceConfig(_Model):
     """Case-holding social workers and the effect of caseload on practice."""
 
     fte: Schedule = Field(description="Case-holding social workers (full-time equivalent).")
-    annual_cost_per_fte_gbp: float = Field(default=0.0, ge=0)
+    annual_cost_per_fte_gbp: float = Field(
+        default=0.0, ge=0, description="Salary and on-costs per FTE per year."
+    )
     caseload_threshold: float = Field(
         default=18.0, gt=0, description="Cases per FTE above which delays start."
     )
@@ -557,12 +658,16 @@ class WorkforceConfig(_Model):
 class InitialLookedAfter(_Model):
     """Children already looked after on the first simulated day."""
 
-    placement: str
-    count: int = Field(ge=0)
-    min_age_years: float = Field(default=0, ge=0, lt=18)
-    max_age_years: float = Field(default=18, gt=0, le=18)
-    min_days_in_care: float = Field(default=0, ge=0)
-    max_days_in_care: float = Field(default=730, ge=0)
+    placement: str = Field(description="Placement type (a key of placement_types) they are in.")
+    count: int = Field(ge=0, description="Number of children in the group.")
+    min_age_years: float = Field(
+        default=0, ge=0, lt=18, description="Youngest age; ages are uniform in the range."
+    )
+    max_age_years: float = Field(default=18, gt=0, le=18, description="Oldest age (exclusive).")
+    min_days_in_care: float = Field(
+        default=0, ge=0, description="Shortest time already in care; uniform in the range."
+    )
+    max_days_in_care: float = Field(default=730, ge=0, description="Longest time already in care.")
 
     @model_validator(mode="after")
     def _ranges(self) -> InitialLookedAfter:
@@ -576,17 +681,23 @@ class InitialLookedAfter(_Model):
 class AllowanceGroup(_Model):
     """Children who left care by an order and still receive an allowance."""
 
-    route: ExitRouteName
-    count: int = Field(ge=0)
-    min_age_years: float = Field(default=0, ge=0, lt=25)
-    max_age_years: float = Field(default=18, gt=0, le=25)
+    route: ExitRouteName = Field(description="Exit route whose allowance they receive.")
+    count: int = Field(ge=0, description="Number of children in the group.")
+    min_age_years: float = Field(
+        default=0, ge=0, lt=25, description="Youngest age; ages are uniform in the range."
+    )
+    max_age_years: float = Field(default=18, gt=0, le=25, description="Oldest age (exclusive).")
 
 
 class InitialPopulation(_Model):
     """Who is in the system on the first simulated day."""
 
-    looked_after: tuple[InitialLookedAfter, ...] = ()
-    allowances: tuple[AllowanceGroup, ...] = ()
+    looked_after: tuple[InitialLookedAfter, ...] = Field(
+        default=(), description="Groups of children looked after on the first day."
+    )
+    allowances: tuple[AllowanceGroup, ...] = Field(
+        default=(), description="Groups of former looked-after children still on allowances."
+    )
     child_in_need: int = Field(default=0, ge=0, description="Open CIN cases.")
     child_protection: int = Field(default=0, ge=0, description="Open CP plans.")
 
@@ -597,18 +708,26 @@ class InitialPopulation(_Model):
 class Config(_Model):
     """A complete, validated description of one authority for one run."""
 
-    run: RunConfig
-    referrals: ReferralsConfig
-    front_door: FrontDoorConfig
-    assessment: AssessmentConfig
-    child_in_need: CasePlanConfig
-    child_protection: CasePlanConfig
-    edge_of_care: EdgeOfCareConfig = EdgeOfCareConfig()
-    placement_types: dict[str, PlacementType] = Field(min_length=1)
-    placement_policy: PlacementPolicy
-    exits: ExitsConfig
-    workforce: WorkforceConfig
-    initial_population: InitialPopulation = InitialPopulation()
+    run: RunConfig = Field(description="Name and period of the run.")
+    referrals: ReferralsConfig = Field(description="Arrival of new referrals.")
+    front_door: FrontDoorConfig = Field(description="Triage of referrals and re-referrals.")
+    assessment: AssessmentConfig = Field(description="Statutory assessment and its outcome.")
+    child_in_need: CasePlanConfig = Field(description="Child in need plans.")
+    child_protection: CasePlanConfig = Field(description="Child protection plans.")
+    edge_of_care: EdgeOfCareConfig = Field(
+        default=EdgeOfCareConfig(), description="Edge-of-care family support (none by default)."
+    )
+    placement_types: dict[str, PlacementType] = Field(
+        min_length=1, description="Placement supply, one table per type, named as you choose."
+    )
+    placement_policy: PlacementPolicy = Field(
+        description="Category needed on entry, search order, fallback and step-downs."
+    )
+    exits: ExitsConfig = Field(description="Exit routes from care and their durations.")
+    workforce: WorkforceConfig = Field(description="Social workers, caseloads and their costs.")
+    initial_population: InitialPopulation = Field(
+        default=InitialPopulation(), description="Children in the system on the first day."
+    )
 
     @model_validator(mode="after")
     def _cross(self) -> Config:
@@ -702,9 +821,9 @@ class Config(_Model):
         for name, t in self.placement_types.items():
             cap = "unlimited" if t.capacity is None else f"{t.capacity.initial():g} places"
             if t.capacity is not None and not t.capacity.is_constant:
-                cap += " (changes: " + ", ".join(
-                    f"{d}: {v:g}" for d, v in t.capacity.steps[1:]
-                ) + ")"
+                cap += (
+                    " (changes: " + ", ".join(f"{d}: {v:g}" for d, v in t.capacity.steps[1:]) + ")"
+                )
             cost = t.weekly_cost_gbp
             if isinstance(cost, Schedule):
                 cost_s = f"£{cost.initial():,.0f}/week"
@@ -720,4 +839,3 @@ class Config(_Model):
         )
         lines.append(f"  social workers: {self.workforce.fte.initial():g} FTE")
         return "\n".join(lines)
-

@@ -1,0 +1,189 @@
+"""Children looked after: entry, placement, moves, step-downs and exits.
+
+On entry each child draws, from its family's uniforms, the placement
+category it needs (by age and complexity), an exit route (by age at entry)
+and a time to exit for that route. Its process then sleeps until the next of:
+exit, move to a pre-exit placement (adoption), placement breakdown,
+step-down, or the 18th birthday. Moves made by others (a capacity cut, a
+waiting list, bringing a child back in-house) interrupt it so it replans.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+import simpy
+
+from sim.config.schema import ENTRY_CATEGORY_ORDER, EXIT_ROUTES
+from sim.model.entities import DAYS_PER_YEAR, Child
+from sim.model.entities import U as S
+
+if TYPE_CHECKING:
+    from sim.config.distributions import _Dist
+    from sim.model.simulation import Simulation
+
+__all__ = ["care_process", "choose_category", "choose_route", "start_child"]
+
+_PERMANENCE = frozenset({"adoption", "special_guardianship", "child_arrangements"})
+
+
+def _band(bands: list[tuple[float, float, Any]], age: float) -> Any:
+    for lo, hi, value in bands:
+        if lo <= age < hi:
+            return value
+    return bands[-1][2]
+
+
+def choose_category(sim: Simulation, age_years: float, u: float) -> str:
+    """Placement category needed on entry, from the age band's cumulative shares."""
+    cum = _band(sim.p.entry_bands, age_years)
+    for cat, c in cum:
+        if u < c:
+            return cat
+    return cum[-1][0]
+
+
+def choose_route(
+    sim: Simulation, age_years: float, u: float, days_in_care: float = 0.0
+) -> tuple[str, _Dist | None]:
+    """Exit route and its duration distribution for a child entering at ``age_years``.
+
+    For a child already in care for ``days_in_care`` days, routes are weighted
+    by the chance of still being in care by each route (share × survival), so
+    a starting population is not biased towards short stays.
+    """
+    cum, durations = _band(sim.p.exit_bands, age_years)
+    if days_in_care > 0:
+        weights = []
+        prev = 0.0
+        for r, c in cum:
+            dist = durations.get(r)
+            survive = 1.0 if dist is None else 1.0 - dist.cdf(days_in_care)
+            weights.append((r, (c - prev) * survive))
+            prev = c
+        total = sum(w for _, w in weights)
+        if total > 0:
+            acc = 0.0
+            for r, w in weights:
+                acc += w / total
+                if u < acc:
+                    return r, durations.get(r)
+    route = cum[-1][0]
+    for r, c in cum:
+        if u < c:
+            route = r
+            break
+    return route, durations.get(route)
+
+
+def start_child(
+    sim: Simulation,
+    child: Child,
+    now: float,
+    *,
+    days_in_care: float = 0.0,
+    route: str | None = None,
+) -> None:
+    """Plan a child's exit (route, time, pre-exit move) on entry to care.
+
+    For a child already in care at the start of a run, ``days_in_care`` > 0
+    and the time to exit is drawn conditional on having stayed that long.
+    """
+    p = sim.p
+    u = child.u
+    entry = now - days_in_care
+    child.entry_day = entry
+    age_entry = max((entry - child.birth) / DAYS_PER_YEAR, 0.0)
+    drawn_route, dist = choose_route(sim, age_entry, u[S.EXIT_ROUTE], days_in_care)
+    if route is not None and route != drawn_route:
+        drawn_route, dist = route, p.route_default_duration.get(route)
+    child.route = drawn_route
+    if dist is None:
+        exit_at = math.inf
+    else:
+        d = dist.conditional_ppf(u[S.EXIT_DAYS], days_in_care)
+        if drawn_route in _PERMANENCE:
+            d = days_in_care + (d - days_in_care) * sim.caseload_factor(p.perm_elasticity)
+        exit_at = entry + d
+    at18 = child.birth + 18 * DAYS_PER_YEAR
+    if exit_at >= at18:
+        exit_at = at18
+        child.route = "leaving_care"
+    child.exit_at = max(exit_at, now)
+    child.pre_exit_at = math.inf
+    pre = p.pre_exit.get(child.route)
+    if pre is not None:
+        type_index, pre_dist = pre
+        if child.type != type_index:
+            child.pre_exit_at = max(child.exit_at - pre_dist.ppf(u[S.PRE_EXIT_DAYS]), now)
+
+
+def care_process(sim: Simulation, child: Child) -> Generator[Any, Any, None]:
+    """A child's time in care, until exit."""
+    env = sim.env
+    alloc = sim.alloc
+    while True:
+        now = env.now
+        t_exit = child.exit_at
+        t_next = min(t_exit, child.pre_exit_at, child.break_at, child.step_at)
+        try:
+            yield env.timeout(max(t_next - now, 0.0))
+        except simpy.Interrupt:
+            continue  # someone moved the child: its break/step times were replanned
+        now = env.now
+        if t_next == t_exit:
+            sim.leave_care(child)
+            return
+        if t_next == child.pre_exit_at:
+            type_index = sim.p.pre_exit[child.route][0]
+            child.pre_exit_at = math.inf
+            child.category = alloc.category[type_index]
+            old = child.type
+            alloc.vacate(child, now, refill=False)
+            alloc.occupy(child, type_index, now)
+            alloc.count_move(child, "pre_exit")
+            alloc.refill(old, now)
+        elif t_next == child.break_at:
+            alloc.place(child, now, reason="breakdown")
+        else:
+            child.category = child.step_to
+            alloc.place(child, now, reason="step_down")
+
+
+def cumulative_entry_bands(sim: Simulation) -> list[tuple[float, float, list[tuple[str, float]]]]:
+    """Entry bands as (lo, hi, [(category, cumulative share)...]) in complexity order."""
+    out = []
+    for band in sim.cfg.placement_policy.entry:
+        cum, acc = [], 0.0
+        for cat in ENTRY_CATEGORY_ORDER:
+            share = band.shares.get(cat, 0.0)
+            if share > 0:
+                acc += share
+                cum.append((cat, acc))
+        out.append((band.min_age_years, band.max_age_years, cum))
+    return out
+
+
+def cumulative_exit_bands(
+    sim: Simulation,
+) -> list[tuple[float, float, tuple[list[tuple[str, float]], dict[str, Any]]]]:
+    """Exit bands as (lo, hi, ([(route, cumulative share)...], {route: duration}))."""
+    out = []
+    routes = sim.cfg.exits.routes
+    for band in sim.cfg.exits.age_bands:
+        cum, acc = [], 0.0
+        durations: dict[str, Any] = {}
+        for r in EXIT_ROUTES:
+            share = band.shares.get(r, 0.0)  # type: ignore[call-overload]
+            if share > 0:
+                acc += share
+                cum.append((r, acc))
+            d = band.durations_days.get(r)  # type: ignore[call-overload]
+            if d is None and r in routes and r != "leaving_care":
+                d = routes[r].duration_days  # type: ignore[index]
+            if d is not None and r != "leaving_care":
+                durations[r] = d
+        out.append((band.min_age_years, band.max_age_years, (cum, durations)))
+    return out

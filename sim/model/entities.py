@@ -1,0 +1,124 @@
+"""Families and children as the model carries them: plain slotted records.
+
+A *family* is a referral unit: one to a few siblings who share a latent need,
+a block of uniforms for their decisions (common random numbers between
+scenarios), and so a pathway through the front door. A *child* exists once
+the family enters care, and carries its own placement and exit plan.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["DAYS_PER_YEAR", "Child", "Family", "U"]
+
+DAYS_PER_YEAR = 365.25
+
+
+class U:
+    """Positions in a family's block of uniforms, one per decision.
+
+    Each decision has its own position so that changing one parameter (say a
+    threshold) leaves every other draw of the same family unchanged.
+    """
+
+    N_CHILDREN = 0
+    NEED = 1
+    TRIAGE_NOISE = 2
+    EARLY_HELP_DAYS = 3
+    REREFERRAL = 4
+    REREFERRAL_DAYS = 5
+    ASSESSMENT_DAYS = 6
+    ASSESSMENT_NOISE = 7
+    SECTION47_DAYS = 8
+    CIN_DAYS = 9
+    CIN_ESCALATION = 10
+    CIN_ESCALATION_TIME = 11
+    EDGE_ELIGIBLE = 12
+    EDGE_DAYS = 13
+    EDGE_OUTCOME = 14
+    COMPLEXITY = 15
+    EXIT_ROUTE = 16
+    EXIT_DAYS = 17
+    PRE_EXIT_DAYS = 18
+    ALLOWANCE = 19
+    STAYING_PUT = 20
+    CP_DAYS = 21
+    CP_ESCALATION = 22
+    CP_ESCALATION_TIME = 23
+    NEED_DRIFT = 24
+    AGE = 25  # 25, 26, 27: ages of the first three children
+    WIDTH = 28
+
+
+class Family:
+    """A referred family (sibling group)."""
+
+    __slots__ = ("births", "fid", "need", "u")
+
+    def __init__(self, fid: int, births: list[float], need: float, u: list[float]):
+        self.fid = fid
+        self.births = births  # simulation day of birth of each child
+        self.need = need  # latent need, standard normal scale
+        self.u = u
+
+    @property
+    def size(self) -> int:
+        """Number of children in the family."""
+        return len(self.births)
+
+    def ages_years(self, now: float) -> list[float]:
+        """Ages of the children at ``now`` (years)."""
+        return [(now - b) / DAYS_PER_YEAR for b in self.births]
+
+
+class Child:
+    """A child looked after (or formerly looked after)."""
+
+    __slots__ = (
+        "base_cost",
+        "birth",
+        "break_at",
+        "category",
+        "cid",
+        "complexity",
+        "entry_day",
+        "exit_at",
+        "family",
+        "moves",
+        "pre_exit_at",
+        "proc",
+        "route",
+        "step_at",
+        "step_to",
+        "type",
+        "u",
+        "waiting",
+    )
+
+    def __init__(self, cid: int, family: Family, birth: float, u: list[float]):
+        self.cid = cid
+        self.family = family
+        self.birth = birth
+        self.u = u
+        self.complexity = 0.0
+        self.category = ""  # placement category needed now
+        self.type = -1  # index of the current placement type, -1 when not placed
+        self.base_cost = 0.0
+        self.break_at = float("inf")
+        self.step_at = float("inf")
+        self.step_to = ""
+        self.route = ""
+        self.exit_at = float("inf")
+        self.pre_exit_at = float("inf")
+        self.entry_day = 0.0
+        self.moves = 0
+        self.waiting = False
+        self.proc: Any = None
+
+    def age(self, now: float) -> float:
+        """Age at ``now`` (years)."""
+        return (now - self.birth) / DAYS_PER_YEAR
+
+    def __repr__(self) -> str:  # pragma: no cover - debugging aid
+        return f"Child({self.cid}, type={self.type}, category={self.category})"

@@ -1,0 +1,203 @@
+"""The front of the system: referral, triage, assessment, CIN and CP plans, edge of care.
+
+Each referred family is one SimPy process. Decisions compare a need score
+with thresholds; every random quantity comes from the family's own block of
+uniforms (see :class:`sim.model.entities.U`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from statistics import NormalDist
+from typing import TYPE_CHECKING, Any
+
+from sim.model.entities import DAYS_PER_YEAR, Family
+from sim.model.entities import U as S
+
+if TYPE_CHECKING:
+    from sim.model.simulation import Simulation
+
+__all__ = ["family_process", "plan_process"]
+
+_N = NormalDist()
+_inv = _N.inv_cdf
+_cdf = _N.cdf
+
+
+def _clip(u: float) -> float:
+    return min(max(u, 1e-12), 1.0 - 1e-12)
+
+
+def family_process(sim: Simulation, fam: Family, *, rereferral: bool) -> Generator[Any, Any, None]:
+    """From referral to closure, a plan, or entry to care."""
+    env, p, rec, ix = sim.env, sim.p, sim.rec, sim.ix
+    u = fam.u
+    n = fam.size
+    rec.count(ix.fl_ref_re if rereferral else ix.fl_ref_new, n)
+    if p.decision_days > 0:
+        yield env.timeout(p.decision_days)
+
+    # Triage on the observed score.
+    observed = (fam.need + p.obs_sd * _inv(_clip(u[S.TRIAGE_NOISE]))) / p.obs_scale
+    pct = _cdf(observed)
+    underserved = _cdf(fam.need) > p.statutory_pct
+    if pct < sim.eh_threshold:
+        rec.count(ix.fl_triage_nfa, n)
+        close_case(sim, fam, underserved=underserved)
+        return
+    if pct < sim.as_threshold:
+        rec.count(ix.fl_triage_eh, n)
+        rec.count(ix.fl_cost_eh, n * p.early_help_cost)
+        if p.early_help_days is not None:
+            rec.add(ix.lv_eh, n, env.now)
+            yield env.timeout(p.early_help_days.ppf(u[S.EARLY_HELP_DAYS]))
+            rec.add(ix.lv_eh, -n, env.now)
+        close_case(sim, fam, underserved=underserved)
+        return
+
+    # Statutory assessment; slower when caseloads are high.
+    rec.count(ix.fl_triage_as, n)
+    rec.count(ix.fl_cost_as, n * p.assessment_cost)
+    sim.open_cases(ix.lv_open_as, n)
+    days = p.assessment_days.ppf(u[S.ASSESSMENT_DAYS]) * sim.caseload_factor(p.assess_elasticity)
+    yield env.timeout(days)
+    sim.open_cases(ix.lv_open_as, -n)
+    assessed = _cdf((fam.need + p.assess_sd * _inv(_clip(u[S.ASSESSMENT_NOISE]))) / p.assess_scale)
+    if assessed < p.cin_pct:
+        rec.count(ix.fl_outcome["not_in_need"], n)
+        close_case(sim, fam, underserved=underserved)
+        return
+    if assessed < p.cp_pct:
+        rec.count(ix.fl_outcome["cin"], n)
+        yield from plan_process(sim, fam, "cin")
+        return
+    if assessed < p.care_pct:
+        rec.count(ix.fl_outcome["cp"], n)
+        if p.s47_days is not None:
+            sim.open_cases(ix.lv_open_as, n)
+            yield env.timeout(p.s47_days.ppf(u[S.SECTION47_DAYS]))
+            sim.open_cases(ix.lv_open_as, -n)
+        yield from plan_process(sim, fam, "cp")
+        return
+    rec.count(ix.fl_outcome["care"], n)
+    yield from care_bound(sim, fam)
+
+
+def plan_process(
+    sim: Simulation, fam: Family, kind: str, *, remaining_fraction: float = 1.0
+) -> Generator[Any, Any, None]:
+    """A CIN or CP plan: lasts a drawn time, may escalate part-way, then closes.
+
+    ``remaining_fraction`` < 1 is used for plans already open at the start
+    (they are not counted as starts).
+    """
+    new = remaining_fraction >= 1.0
+    env, p, rec, ix = sim.env, sim.p, sim.rec, sim.ix
+    u = fam.u
+    n = fam.size
+    if kind == "cin":
+        plan, lv, u_days, u_esc, u_when = (
+            p.cin,
+            ix.lv_open_cin,
+            S.CIN_DAYS,
+            S.CIN_ESCALATION,
+            S.CIN_ESCALATION_TIME,
+        )
+        if new:
+            rec.count(ix.fl_cin_start, n)
+    else:
+        plan, lv, u_days, u_esc, u_when = (
+            p.cp,
+            ix.lv_open_cp,
+            S.CP_DAYS,
+            S.CP_ESCALATION,
+            S.CP_ESCALATION_TIME,
+        )
+        if new:
+            rec.count(ix.fl_cp_start, n)
+    days = plan.duration_days.ppf(u[u_days]) * remaining_fraction
+    esc = u[u_esc]
+    to_cp = plan.escalate_to_cp_probability
+    to_care = plan.escalate_to_care_probability
+    sim.open_cases(lv, n)
+    if esc < to_cp + to_care:
+        yield env.timeout(days * plan.escalation_fraction_of_duration * u[u_when])
+        sim.open_cases(lv, -n)
+        if esc < to_cp:
+            yield from plan_process(sim, fam, "cp")
+        else:
+            rec.count(ix.fl_escalation_care, n)
+            yield from care_bound(sim, fam)
+        return
+    yield env.timeout(days)
+    sim.open_cases(lv, -n)
+    close_case(sim, fam, underserved=False)
+
+
+def care_bound(sim: Simulation, fam: Family) -> Generator[Any, Any, None]:
+    """A family heading for care: edge-of-care support if a place is free, else care."""
+    env, p, rec, ix = sim.env, sim.p, sim.rec, sim.ix
+    u = fam.u
+    n = fam.size
+    now = env.now
+    oldest = max(fam.ages_years(now))
+    if (
+        sim.edge_busy < sim.edge_capacity
+        and p.edge_min_age <= oldest < p.edge_max_age
+        and u[S.EDGE_ELIGIBLE] < p.edge_eligible
+    ):
+        sim.edge_busy += 1
+        rec.count(ix.fl_edge_start, n)
+        sim.open_cases(ix.lv_open_edge, n)
+        rec.add(ix.lv_edge, n, now)
+        rec.add(ix.lv_edge_cost, n * p.edge_daily_cost, now)
+        yield env.timeout(p.edge_days.ppf(u[S.EDGE_DAYS]))  # type: ignore[union-attr]
+        now = env.now
+        sim.edge_busy -= 1
+        sim.open_cases(ix.lv_open_edge, -n)
+        rec.add(ix.lv_edge, -n, now)
+        rec.add(ix.lv_edge_cost, -n * p.edge_daily_cost, now)
+        if u[S.EDGE_OUTCOME] >= p.edge_enter_later:
+            rec.count(ix.fl_edge_diverted, n)
+            close_case(sim, fam, underserved=False)
+            return
+        rec.count(ix.fl_edge_failed, n)
+    sim.enter_care(fam)
+
+
+def close_case(
+    sim: Simulation, fam: Family, *, underserved: bool, probability: float | None = None
+) -> None:
+    """Close a family's case; it may come back as a re-referral later."""
+    p = sim.p
+    u = fam.u
+    if probability is None:
+        probability = p.underserved_rereferral if underserved else p.rereferral
+    if probability <= 0 or u[S.REREFERRAL] >= probability:
+        return
+    delay = p.rereferral_days.ppf(u[S.REREFERRAL_DAYS])
+    now = sim.env.now
+    # Only children still under 18 at the re-referral come back.
+    births = [b for b in fam.births if (now + delay - b) < 18 * DAYS_PER_YEAR]
+    if not births or now + delay >= sim.length_days:
+        return
+    sim.schedule_rereferral(fam, births, delay)
+
+
+def drifted_need(need: float, u_drift: float, sd: float) -> float:
+    """Latent need after time passes: a normal step of ``sd``."""
+    if sd <= 0:
+        return need
+    return need + sd * _inv(_clip(u_drift))
+
+
+def conditional_need(lo_pct: float, hi_pct: float, u: float) -> float:
+    """A latent need whose percentile is uniform in [lo_pct, hi_pct)."""
+    q = lo_pct + (hi_pct - lo_pct) * u
+    return _inv(_clip(q))
+
+
+def scale(sd: float) -> float:
+    """SD of a standard normal plus independent noise of SD ``sd``."""
+    return math.sqrt(1.0 + sd * sd)

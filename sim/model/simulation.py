@@ -1,0 +1,621 @@
+"""One replication: build the SimPy environment from a Config and a seed, run it.
+
+This module wires the pieces together (streams, recorder, allocator, the
+front-door and in-care processes, schedules) and holds the state they share.
+It never reads or writes files and never prints.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import simpy
+
+from sim.config.schedule import Schedule
+from sim.config.schema import Config
+from sim.model import care, pathway
+from sim.model.entities import DAYS_PER_YEAR, Child, Family
+from sim.model.entities import U as S
+from sim.model.placements import Allocator, ModelError
+from sim.model.recorder import MonthGrid, Recorder, RecorderArrays
+from sim.streams import UniformBlocks, purpose_generator, replication_seed
+
+__all__ = ["ReplicationOutput", "Simulation", "simulate"]
+
+
+@dataclass
+class ReplicationOutput:
+    """Everything one replication produced, as plain arrays and numbers.
+
+    Attributes
+    ----------
+    arrays
+        Monthly levels and flows (see :class:`RecorderArrays`).
+    month_starts
+        Calendar month of each row of the arrays.
+    report_from
+        Index of the first reported month (after the warm-up).
+    children_in_care
+        Children looked after at some time in the reported window.
+    moves_in_window
+        Placement moves in the reported window.
+    counts
+        Conservation counts: entered, left, present, initial (children in care).
+    events
+        SimPy events processed (for benchmarks).
+
+    """
+
+    arrays: RecorderArrays
+    month_starts: tuple[dt.date, ...]
+    report_from: int
+    children_in_care: int
+    moves_in_window: int
+    counts: dict[str, int] = field(default_factory=dict)
+    events: int = 0
+
+
+class Simulation:
+    """State shared by the processes of one replication."""
+
+    def __init__(self, cfg: Config, seed: int, replication: int = 0):
+        self.cfg = cfg
+        self.seed = seed
+        self.replication = replication
+        self.env = simpy.Environment()
+        self.start_date = cfg.sim_start_date
+        self.length_days = cfg.sim_length_days
+        self.report_from_day = float(cfg.run.warmup_days)
+        self.grid = MonthGrid.build(self.start_date, self.length_days)
+        self.rec = Recorder(self.grid)
+        root = replication_seed(seed, replication)
+        self.rng_arrivals = purpose_generator(root, "arrivals")
+        self.rng_families = purpose_generator(root, "families")
+        self.rereferral_u = UniformBlocks(
+            purpose_generator(root, "rereferrals"), width=S.WIDTH, block=512
+        )
+        self.placement_u = UniformBlocks(purpose_generator(root, "placement"))
+        self.initial_u = UniformBlocks(purpose_generator(root, "initial"), width=S.WIDTH, block=512)
+        self.p = self._params()
+        self.ix = self._register()
+        self.alloc = Allocator(self)
+        self.edge_busy = 0
+        self.edge_capacity = cfg.edge_of_care.capacity.value_at(self.start_date)
+        self.eh_threshold = cfg.front_door.early_help_above_percentile.value_at(self.start_date)
+        self.as_threshold = cfg.front_door.assessment_above_percentile.value_at(self.start_date)
+        self.fte = cfg.workforce.fte.value_at(self.start_date)
+        self._next_child = 0
+        self._next_family = 0
+        self.entered = 0
+        self.left = 0
+        self.initial_in_care = 0
+        self.in_care_at_report = -1
+        self.entered_in_window = 0
+
+    # --------------------------------------------------------------- set-up
+    def _params(self) -> SimpleNamespace:
+        cfg = self.cfg
+        fd, a = cfg.front_door, cfg.assessment
+        eoc = cfg.edge_of_care
+        p = SimpleNamespace()
+        p.decision_days = fd.decision_days
+        p.obs_sd = fd.observation_noise_sd
+        p.obs_scale = pathway.scale(fd.observation_noise_sd)
+        p.statutory_pct = fd.statutory_need_percentile
+        p.early_help_days = fd.early_help_days
+        p.rereferral = fd.rereferral_probability
+        p.underserved_rereferral = fd.underserved_rereferral_probability
+        p.rereferral_days = fd.rereferral_days
+        p.need_drift = fd.need_drift_sd
+        p.assessment_days = a.duration_days
+        p.assess_sd = a.noise_sd
+        p.assess_scale = pathway.scale(a.noise_sd)
+        p.cin_pct, p.cp_pct, p.care_pct = (
+            a.cin_above_percentile,
+            a.cp_above_percentile,
+            a.care_above_percentile,
+        )
+        p.s47_days = a.section47_days
+        p.cin, p.cp = cfg.child_in_need, cfg.child_protection
+        p.edge_min_age, p.edge_max_age = eoc.min_age_years, eoc.max_age_years
+        p.edge_eligible, p.edge_days = eoc.eligible_share, eoc.support_days
+        p.edge_enter_later, p.edge_daily_cost = eoc.enter_care_later_share, eoc.daily_cost_gbp
+        w = cfg.workforce
+        p.caseload_threshold = w.caseload_threshold
+        p.assess_elasticity = w.assessment_delay_elasticity
+        p.perm_elasticity = w.permanence_delay_elasticity
+        p.early_help_cost = w.early_help_cost_gbp
+        p.assessment_cost = w.assessment_cost_gbp
+        p.entry_bands = care.cumulative_entry_bands(self)
+        p.exit_bands = care.cumulative_exit_bands(self)
+        p.route_default_duration = {
+            r: route.duration_days
+            for r, route in cfg.exits.routes.items()
+            if route.duration_days is not None
+        }
+        p.routes = cfg.exits.routes
+        type_index = {n: i for i, n in enumerate(cfg.placement_types)}
+        p.pre_exit = {
+            r: (type_index[route.pre_exit_placement], route.pre_exit_days)
+            for r, route in cfg.exits.routes.items()
+            if route.pre_exit_placement is not None
+        }
+        ref = cfg.referrals
+        p.age_cum = np.cumsum([b.share for b in ref.age_bands]).tolist()
+        p.age_bands = [(b.min_age_years, b.max_age_years) for b in ref.age_bands]
+        p.sibling_cum = np.cumsum(ref.sibling_group_shares).tolist()
+        return p
+
+    def _register(self) -> SimpleNamespace:
+        rec = self.rec
+        ix = SimpleNamespace()
+        ix.fl_ref_new = rec.flow_index("referrals", "new")
+        ix.fl_ref_re = rec.flow_index("referrals", "re_referral")
+        ix.fl_triage_nfa = rec.flow_index("triage", "no_further_action")
+        ix.fl_triage_eh = rec.flow_index("triage", "early_help")
+        ix.fl_triage_as = rec.flow_index("triage", "assessment")
+        ix.fl_outcome = {
+            k: rec.flow_index("assessment_outcomes", k)
+            for k in ("not_in_need", "cin", "cp", "care")
+        }
+        ix.fl_cin_start = rec.flow_index("cin_starts", "all")
+        ix.fl_cp_start = rec.flow_index("cp_starts", "all")
+        ix.fl_escalation_care = rec.flow_index("escalations_to_care", "all")
+        ix.fl_edge_start = rec.flow_index("edge_of_care", "started")
+        ix.fl_edge_diverted = rec.flow_index("edge_of_care", "diverted")
+        ix.fl_edge_failed = rec.flow_index("edge_of_care", "entered_care")
+        ix.fl_entries = rec.flow_index("entries", "all")
+        ix.fl_entries_cat = {}
+        ix.fl_exits = rec.flow_index("exits", "all")
+        ix.fl_exits_route = {
+            r: rec.flow_index("exits", r) for r in (*self.cfg.exits.routes, "leaving_care")
+        }
+        ix.fl_cost_eh = rec.flow_index("cost_gbp", "early_help")
+        ix.fl_cost_as = rec.flow_index("cost_gbp", "assessment")
+        ix.lv_lac = rec.level_index("looked_after_total", "all")
+        ix.lv_open_as = rec.level_index("open_cases", "assessment")
+        ix.lv_open_cin = rec.level_index("open_cases", "cin")
+        ix.lv_open_cp = rec.level_index("open_cases", "cp")
+        ix.lv_open_edge = rec.level_index("open_cases", "edge_of_care")
+        ix.lv_open_lac = rec.level_index("open_cases", "looked_after")
+        ix.lv_open_all = rec.level_index("open_cases", "all")
+        ix.lv_fte = rec.level_index("fte", "all")
+        ix.lv_staff_cost = rec.level_index("cost_rate_gbp_per_day", "staff")
+        ix.lv_eh = rec.level_index("early_help", "all")
+        ix.lv_edge = rec.level_index("edge_of_care_children", "all")
+        ix.lv_edge_cost = rec.level_index("cost_rate_gbp_per_day", "edge_of_care")
+        ix.lv_allow = {r: rec.level_index("allowances", r) for r in self.cfg.exits.routes}
+        ix.lv_allow_cost = {
+            r: rec.level_index("cost_rate_gbp_per_day", f"allowance_{r}")
+            for r in self.cfg.exits.routes
+        }
+        ix.lv_stay = rec.level_index("staying_put", "all")
+        ix.lv_stay_cost = rec.level_index("cost_rate_gbp_per_day", "staying_put")
+        ix.lv_leaver = rec.level_index("care_leavers_supported", "all")
+        ix.lv_leaver_cost = rec.level_index("cost_rate_gbp_per_day", "leaving_care")
+        return ix
+
+    # -------------------------------------------------------------- helpers
+    def day_of(self, date: dt.date) -> float:
+        """Simulation day of a calendar date."""
+        return float((date - self.start_date).days)
+
+    def open_cases(self, idx: int, delta: int) -> None:
+        """Change an open-case count and the total used for caseloads."""
+        now = self.env.now
+        self.rec.add(idx, delta, now)
+        self.rec.add(self.ix.lv_open_all, delta, now)
+
+    def caseload(self) -> float:
+        """Open cases per FTE now."""
+        return self.rec.value[self.ix.lv_open_all] / self.fte if self.fte > 0 else math.inf
+
+    def caseload_factor(self, elasticity: float) -> float:
+        """Multiplier on a duration when caseloads exceed the threshold (1 otherwise)."""
+        if elasticity <= 0:
+            return 1.0
+        excess = self.caseload() / self.p.caseload_threshold - 1.0
+        return 1.0 + elasticity * excess if excess > 0 else 1.0
+
+    def wake(self, child: Child) -> None:
+        """Interrupt a child's process so it replans after being moved by someone else."""
+        proc = child.proc
+        if proc is not None and proc.is_alive and proc is not self.env.active_process:
+            proc.interrupt("moved")
+
+    def new_child(self, fam: Family, birth: float, u: list[float]) -> Child:
+        """Create a child record."""
+        child = Child(self._next_child, fam, birth, u)
+        self._next_child += 1
+        return child
+
+    def _age_from_u(self, u: float) -> float:
+        p = self.p
+        for (lo, hi), c, prev in zip(p.age_bands, p.age_cum, [0.0, *p.age_cum[:-1]], strict=True):
+            if u < c:
+                return lo + (hi - lo) * (u - prev) / (c - prev)
+        return p.age_bands[-1][1] - 1e-6
+
+    # ---------------------------------------------------------- front door
+    def _arrival_times(self) -> np.ndarray:
+        """Family arrival times (days) of a non-homogeneous Poisson process.
+
+        The rate is piecewise constant by day (schedule × trend × season);
+        arrivals are unit-rate Poisson points mapped through the inverse of the
+        cumulative rate, which is exact for a piecewise-constant rate.
+        """
+        cfg = self.cfg
+        ref = cfg.referrals
+        n_days = int(math.ceil(self.length_days))
+        days = np.arange(n_days)
+        dates = [self.start_date + dt.timedelta(days=int(d)) for d in range(n_days)]
+        base = np.array([ref.rate_per_year.value_at(d) for d in dates])
+        years_from_report = (days - self.report_from_day) / DAYS_PER_YEAR
+        rate = base * (1.0 + ref.trend_per_year) ** years_from_report
+        if ref.seasonality is not None:
+            months = np.array([d.month - 1 for d in dates])
+            rate = rate * np.asarray(ref.seasonality)[months]
+        rate_per_day = rate / DAYS_PER_YEAR / ref.mean_family_size
+        cum = np.concatenate([[0.0], np.cumsum(rate_per_day)])
+        total = cum[-1]
+        gen = self.rng_arrivals
+        points: list[np.ndarray] = []
+        last = 0.0
+        while last < total:
+            chunk = last + np.cumsum(gen.exponential(1.0, size=max(1024, int(total - last) + 64)))
+            points.append(chunk)
+            last = float(chunk[-1])
+        pts = np.concatenate(points) if points else np.empty(0)
+        pts = pts[pts < total]
+        k = np.searchsorted(cum, pts, side="right") - 1
+        frac = (pts - cum[k]) / np.maximum(rate_per_day[k], 1e-300)
+        return k + frac
+
+    def _arrivals(self, times: np.ndarray, blocks: np.ndarray) -> Any:
+        env = self.env
+        p = self.p
+        last = 0.0
+        for t, u in zip(times.tolist(), blocks.tolist(), strict=True):
+            yield env.timeout(t - last)
+            last = t
+            n = 1
+            for c in p.sibling_cum:
+                if u[S.N_CHILDREN] < c:
+                    break
+                n += 1
+            n = min(n, len(p.sibling_cum))
+            births = []
+            for k in range(n):
+                uk = u[S.AGE + k] if k < 3 else self.placement_u.next()
+                births.append(t - self._age_from_u(uk) * DAYS_PER_YEAR)
+            need = pathway.conditional_need(0.0, 1.0, u[S.NEED])
+            fam = Family(self._next_family, births, need, u)
+            self._next_family += 1
+            env.process(pathway.family_process(self, fam, rereferral=False))
+
+    def schedule_rereferral(self, fam: Family, births: list[float], delay: float) -> None:
+        """Bring a family (the children still under 18) back to the front door after ``delay`` days."""
+        u = self.rereferral_u.row()
+        need = pathway.drifted_need(fam.need, u[S.NEED_DRIFT], self.p.need_drift)
+        new = Family(fam.fid, births, need, u)
+
+        def _go(_ev: Any) -> None:
+            self.env.process(pathway.family_process(self, new, rereferral=True))
+
+        self.env.timeout(delay).callbacks.append(_go)
+
+    # --------------------------------------------------------------- care
+    def enter_care(self, fam: Family) -> None:
+        """The family's children (under 18) start to be looked after now."""
+        now = self.env.now
+        children = []
+        for b in fam.births:
+            age = (now - b) / DAYS_PER_YEAR
+            if age >= 18:
+                continue
+            child = self.new_child(fam, b, fam.u)
+            child.complexity = fam.u[S.COMPLEXITY]
+            child.category = care.choose_category(self, age, child.complexity)
+            care.start_child(self, child, now)
+            children.append(child)
+        if not children:
+            return
+        self._place_siblings(children, now)
+        for child in children:
+            self._begin_care(child, now, entering=True)
+
+    def _place_siblings(self, children: list[Child], now: float) -> None:
+        alloc = self.alloc
+        by_cat: dict[str, list[Child]] = {}
+        for c in children:
+            by_cat.setdefault(c.category, []).append(c)
+        for group in by_cat.values():
+            if len(group) > 1:
+                i = -1
+                for j in alloc.order.get(group[0].category, ()):
+                    if alloc.free(j) >= len(group) and all(
+                        alloc.eligible(j, c, now) for c in group
+                    ):
+                        i = j
+                        break
+                if i >= 0:
+                    for c in group:
+                        alloc.occupy(c, i, now)
+                    continue
+            for c in group:
+                alloc.place(c, now)
+
+    def _begin_care(self, child: Child, now: float, *, entering: bool) -> None:
+        rec, ix = self.rec, self.ix
+        rec.add(ix.lv_lac, 1, now)
+        self.open_cases(ix.lv_open_lac, 1)
+        if entering:
+            self.entered += 1
+            if now >= self.report_from_day:
+                self.entered_in_window += 1
+            rec.count(ix.fl_entries)
+            idx = ix.fl_entries_cat.get(child.category)
+            if idx is None:
+                idx = ix.fl_entries_cat[child.category] = rec.flow_index("entries", child.category)
+            rec.count(idx)
+        child.proc = self.env.process(care.care_process(self, child))
+
+    def leave_care(self, child: Child) -> None:
+        """The child stops being looked after by its planned route."""
+        now = self.env.now
+        rec, ix, p = self.rec, self.ix, self.p
+        was_fostered = child.type >= 0 and self.alloc.category[child.type] in (
+            "fostering",
+            "kinship",
+        )
+        self.alloc.vacate(child, now)
+        self.left += 1
+        rec.add(ix.lv_lac, -1, now)
+        self.open_cases(ix.lv_open_lac, -1)
+        rec.count(ix.fl_exits)
+        rec.count(ix.fl_exits_route[child.route])
+        u = child.u
+        age = child.age(now)
+        exits = self.cfg.exits
+        if child.route == "leaving_care":
+            if was_fostered and u[S.STAYING_PUT] < exits.staying_put_share:
+                self._for_a_while(
+                    ix.lv_stay,
+                    ix.lv_stay_cost,
+                    exits.staying_put_weekly_gbp / 7.0,
+                    (exits.staying_put_until_age_years - age) * DAYS_PER_YEAR,
+                )
+            elif exits.leaving_care_weekly_gbp > 0:
+                self._for_a_while(
+                    ix.lv_leaver,
+                    ix.lv_leaver_cost,
+                    exits.leaving_care_weekly_gbp / 7.0,
+                    (exits.leaving_care_until_age_years - age) * DAYS_PER_YEAR,
+                )
+            return
+        route = p.routes.get(child.route)
+        if route is None:
+            return
+        if route.allowance_weekly_gbp > 0 and u[S.ALLOWANCE] < route.allowance_share:
+            self._for_a_while(
+                ix.lv_allow[child.route],
+                ix.lv_allow_cost[child.route],
+                route.allowance_weekly_gbp / 7.0,
+                (route.allowance_until_age_years - age) * DAYS_PER_YEAR,
+            )
+        if route.rereferral_probability > 0:
+            fam = Family(child.family.fid, [child.birth], child.family.need, u)
+            pathway.close_case(
+                self, fam, underserved=False, probability=route.rereferral_probability
+            )
+
+    def _for_a_while(self, lv: int, lv_cost: int, daily_gbp: float, days: float) -> None:
+        """A level (and its daily cost) that lasts ``days`` from now."""
+        if days <= 0:
+            return
+        now = self.env.now
+        self.rec.add(lv, 1, now)
+        self.rec.add(lv_cost, daily_gbp, now)
+
+        def _end(_ev: Any) -> None:
+            t = self.env.now
+            self.rec.add(lv, -1, t)
+            self.rec.add(lv_cost, -daily_gbp, t)
+
+        if now + days < self.length_days:
+            self.env.timeout(days).callbacks.append(_end)
+
+    # ------------------------------------------------------ initial state
+    def _initial_population(self) -> None:
+        cfg = self.cfg
+        init = cfg.initial_population
+        alloc = self.alloc
+        for group in init.looked_after:
+            i = alloc.index[group.placement]
+            t = cfg.placement_types[group.placement]
+            for _ in range(group.count):
+                u = self.initial_u.row()
+                age = group.min_age_years + (group.max_age_years - group.min_age_years) * u[S.AGE]
+                max_days = min(group.max_days_in_care, age * DAYS_PER_YEAR)
+                min_days = min(group.min_days_in_care, max_days)
+                in_care = min_days + (max_days - min_days) * u[S.AGE + 1]
+                need = pathway.conditional_need(self.p.care_pct, 1.0, u[S.NEED])
+                fam = Family(self._next_family, [-age * DAYS_PER_YEAR], need, u)
+                self._next_family += 1
+                child = self.new_child(fam, -age * DAYS_PER_YEAR, u)
+                child.complexity = u[S.COMPLEXITY]
+                child.category = t.category
+                forced = "adoption" if t.category == "adoption" else None
+                alloc.occupy(child, i, 0.0)
+                care.start_child(self, child, 0.0, days_in_care=in_care, route=forced)
+                self.initial_in_care += 1
+                self._begin_care(child, 0.0, entering=False)
+        for group in init.allowances:
+            route = cfg.exits.routes.get(group.route)
+            if route is None:
+                continue
+            for _ in range(group.count):
+                u = self.initial_u.row()
+                age = group.min_age_years + (group.max_age_years - group.min_age_years) * u[S.AGE]
+                self._for_a_while(
+                    self.ix.lv_allow[group.route],
+                    self.ix.lv_allow_cost[group.route],
+                    route.allowance_weekly_gbp / 7.0,
+                    (route.allowance_until_age_years - age) * DAYS_PER_YEAR,
+                )
+        for kind, count, lo, hi in (
+            ("cin", init.child_in_need, self.p.cin_pct, self.p.cp_pct),
+            ("cp", init.child_protection, self.p.cp_pct, self.p.care_pct),
+        ):
+            for _ in range(count):
+                u = self.initial_u.row()
+                age = self._age_from_u(u[S.AGE])
+                fam = Family(
+                    self._next_family,
+                    [-age * DAYS_PER_YEAR],
+                    pathway.conditional_need(lo, hi, u[S.NEED]),
+                    u,
+                )
+                self._next_family += 1
+                self.env.process(
+                    pathway.plan_process(self, fam, kind, remaining_fraction=u[S.AGE + 1])
+                )
+
+    # ---------------------------------------------------------- schedules
+    def _at(self, date: dt.date, fn: Callable[[], None]) -> None:
+        day = self.day_of(date)
+        if 0 < day < self.length_days:
+            self.env.timeout(day).callbacks.append(lambda _ev: fn())
+
+    def _schedules(self) -> None:
+        cfg = self.cfg
+        alloc = self.alloc
+        start = self.start_date
+        for name, t in cfg.placement_types.items():
+            i = alloc.index[name]
+            if t.capacity is not None:
+                for d, v in t.capacity.changes_after(start):
+                    self._at(d, lambda i=i, v=v: alloc.set_capacity(i, v, self.env.now))
+            cost = t.weekly_cost_gbp
+            mult = t.cost_multiplier
+            dates = set(d for d, _ in mult.changes_after(start))
+            if isinstance(cost, Schedule):
+                dates |= {d for d, _ in cost.changes_after(start)}
+            for d in sorted(dates):
+                unit = cost.value_at(d) if isinstance(cost, Schedule) else 1.0
+                price = unit * mult.value_at(d)
+                self._at(d, lambda i=i, price=price: alloc.set_price(i, price, self.env.now))
+        fd = cfg.front_door
+        for d, v in fd.early_help_above_percentile.changes_after(start):
+            self._at(d, lambda v=v: setattr(self, "eh_threshold", v))
+        for d, v in fd.assessment_above_percentile.changes_after(start):
+            self._at(d, lambda v=v: setattr(self, "as_threshold", v))
+        for d, v in cfg.edge_of_care.capacity.changes_after(start):
+            self._at(d, lambda v=v: setattr(self, "edge_capacity", v))
+        w = cfg.workforce
+        self.rec.set(self.ix.lv_fte, self.fte, 0.0)
+        self.rec.set(
+            self.ix.lv_staff_cost, self.fte * w.annual_cost_per_fte_gbp / DAYS_PER_YEAR, 0.0
+        )
+        for d, v in w.fte.changes_after(start):
+            self._at(d, lambda v=v: self._set_fte(v))
+
+    def _set_fte(self, fte: float) -> None:
+        now = self.env.now
+        self.fte = fte
+        self.rec.set(self.ix.lv_fte, fte, now)
+        self.rec.set(
+            self.ix.lv_staff_cost,
+            fte * self.cfg.workforce.annual_cost_per_fte_gbp / DAYS_PER_YEAR,
+            now,
+        )
+
+    def _month_ends(self) -> None:
+        for edge in self.grid.edges_days[1:]:
+            if edge < self.length_days:
+                self.env.timeout(edge).callbacks.append(lambda _ev, e=edge: self._close_month(e))
+
+    def _close_month(self, edge: float) -> None:
+        if edge == self.report_from_day:
+            self._mark_window()
+        self.rec.close_month(edge)
+
+    def _mark_window(self) -> None:
+        self.in_care_at_report = int(round(self.rec.value[self.ix.lv_lac]))
+
+    # ----------------------------------------------------------------- run
+    def run(self) -> ReplicationOutput:
+        """Run the replication to the end of the horizon."""
+        n_families_rate = self._arrival_times()
+        blocks = self.rng_families.random((len(n_families_rate), S.WIDTH))
+        self._schedules()
+        self._initial_population()
+        if self.report_from_day == 0:
+            self._mark_window()
+        self._month_ends()
+        self.env.process(self._arrivals(n_families_rate, blocks))
+        self.env.run(until=self.length_days)
+        # Close months not closed by an event (the last one ends at the horizon).
+        while self.rec.month < self.grid.n_months:
+            self.rec.close_month(self.grid.edges_days[self.rec.month + 1])
+        self.alloc.check_invariants()
+        arrays = self.rec.arrays()
+        present = int(round(self.rec.value[self.ix.lv_lac]))
+        if self.entered + self.initial_in_care != self.left + present:
+            raise ModelError(
+                f"children lost: {self.initial_in_care} initial + {self.entered} entered != "
+                f"{self.left} left + {present} present"
+            )
+        report_from = _first_month_at_or_after(self.grid, self.report_from_day)
+        moves_window = int(
+            arrays.flows[report_from:, arrays.flow_names.index(("moves", "all"))].sum()
+        )
+        return ReplicationOutput(
+            arrays=arrays,
+            month_starts=self.grid.month_starts,
+            report_from=report_from,
+            children_in_care=max(self.in_care_at_report, 0) + self.entered_in_window,
+            moves_in_window=moves_window,
+            counts={
+                "initial": self.initial_in_care,
+                "entered": self.entered,
+                "left": self.left,
+                "present": present,
+            },
+            events=_event_count(self.env),
+        )
+
+
+def _first_month_at_or_after(grid: MonthGrid, day: float) -> int:
+    for m, edge in enumerate(grid.edges_days[:-1]):
+        if edge >= day - 1e-9:
+            return m
+    return grid.n_months
+
+
+def _event_count(env: simpy.Environment) -> int:
+    # simpy numbers scheduled events with an itertools.count; read it without advancing twice.
+    counter = getattr(env, "_eid", None)
+    return int(next(counter)) if counter is not None else 0
+
+
+def simulate(cfg: Config, *, seed: int, replication: int = 0) -> ReplicationOutput:
+    """Run one replication of ``cfg``.
+
+    Parameters
+    ----------
+    cfg
+        A validated configuration.
+    seed
+        Root seed of the batch.
+    replication
+        Index of the replication; with ``seed`` it fixes every random number.
+
+    """
+    return Simulation(cfg, seed, replication).run()
