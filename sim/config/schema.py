@@ -41,6 +41,7 @@ __all__ = [
     "ReferralsConfig",
     "RunConfig",
     "StepDown",
+    "UncertainParameter",
     "WorkforceConfig",
 ]
 
@@ -702,6 +703,68 @@ class InitialPopulation(_Model):
     child_protection: int = Field(default=0, ge=0, description="Open CP plans.")
 
 
+# ---------------------------------------------------------- uncertainty
+
+
+class UncertainParameter(_Model):
+    """Distribution of one uncertain parameter, drawn once per replication.
+
+    The drawn value replaces the parameter's value for the whole replication,
+    as ``--set KEY=VALUE`` would. Which fields are needed depends on
+    ``distribution``: ``uniform`` (``low``, ``high``), ``triangular`` (``low``,
+    ``mode``, ``high``), ``normal`` (``mean``, ``sd``; optionally clipped to
+    ``low``/``high``), ``lognormal`` (``median``, ``sigma``) or ``choice``
+    (``values``, equally likely).
+    """
+
+    distribution: Literal["uniform", "triangular", "normal", "lognormal", "choice"] = Field(
+        description="Family of the distribution the value is drawn from."
+    )
+    low: float | None = Field(
+        default=None, description="Lower bound (uniform, triangular; clip for normal)."
+    )
+    high: float | None = Field(
+        default=None, description="Upper bound (uniform, triangular; clip for normal)."
+    )
+    mode: float | None = Field(default=None, description="Most likely value (triangular).")
+    mean: float | None = Field(default=None, description="Mean (normal).")
+    sd: float | None = Field(default=None, gt=0, description="Standard deviation (normal).")
+    median: float | None = Field(default=None, gt=0, description="Median (lognormal).")
+    sigma: float | None = Field(default=None, gt=0, description="SD of the log (lognormal).")
+    values: tuple[float, ...] | None = Field(
+        default=None, min_length=1, description="Equally likely values (choice)."
+    )
+    integer: bool = Field(
+        default=False, description="Round the draw to the nearest whole number (e.g. places)."
+    )
+
+    @model_validator(mode="after")
+    def _fields_for_family(self) -> UncertainParameter:
+        needed = {
+            "uniform": {"low", "high"},
+            "triangular": {"low", "mode", "high"},
+            "normal": {"mean", "sd"},
+            "lognormal": {"median", "sigma"},
+            "choice": {"values"},
+        }[self.distribution]
+        allowed = needed | ({"low", "high"} if self.distribution == "normal" else set())
+        given = {
+            k
+            for k in ("low", "high", "mode", "mean", "sd", "median", "sigma", "values")
+            if getattr(self, k) is not None
+        }
+        if missing := sorted(needed - given):
+            raise ValueError(f"{self.distribution} needs {', '.join(missing)}")
+        if extra := sorted(given - allowed):
+            raise ValueError(f"{self.distribution} does not take {', '.join(extra)}")
+        lo, hi = self.low, self.high
+        if lo is not None and hi is not None and hi < lo:
+            raise ValueError(f"high ({hi}) must be >= low ({lo})")
+        if self.mode is not None and lo is not None and hi is not None and not lo <= self.mode <= hi:
+            raise ValueError(f"mode ({self.mode}) must lie between low ({lo}) and high ({hi})")
+        return self
+
+
 # ------------------------------------------------------------------- config
 
 
@@ -728,6 +791,13 @@ class Config(_Model):
     initial_population: InitialPopulation = Field(
         default=InitialPopulation(), description="Children in the system on the first day."
     )
+    parameter_uncertainty: dict[str, UncertainParameter] = Field(
+        default_factory=dict,
+        description=(
+            "Optional: dotted config keys (e.g. `referrals.rate_per_year`) whose values are "
+            "drawn once per replication from the given distribution (see docs/monte-carlo.md)."
+        ),
+    )
 
     @model_validator(mode="after")
     def _cross(self) -> Config:
@@ -751,6 +821,20 @@ class Config(_Model):
                 raise ValueError(
                     f"placement category {cat!r} is needed (placement_policy) but no placement "
                     "type serves it and there is no fallback"
+                )
+            if pol.fallback is None and all(
+                types[n].capacity is not None for n in self.types_for(cat)
+            ):
+                raise ValueError(
+                    f"placement category {cat!r} is needed but all its placement types have "
+                    "finite capacity and there is no fallback: give one type no capacity limit "
+                    "or set placement_policy.fallback"
+                )
+        for i, group in enumerate(self.initial_population.allowances):
+            if group.route not in self.exits.routes:
+                raise ValueError(
+                    f"initial_population.allowances[{i}].route: route {group.route!r} is not "
+                    "in exits.routes"
                 )
         for name, route in self.exits.routes.items():
             if route.pre_exit_placement is not None and route.pre_exit_placement not in types:

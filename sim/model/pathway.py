@@ -18,7 +18,7 @@ from sim.model.entities import U as S
 if TYPE_CHECKING:
     from sim.model.simulation import Simulation
 
-__all__ = ["family_process", "plan_process"]
+__all__ = ["family_process", "plan_process", "refer"]
 
 _N = NormalDist()
 _inv = _N.inv_cdf
@@ -29,16 +29,17 @@ def _clip(u: float) -> float:
     return min(max(u, 1e-12), 1.0 - 1e-12)
 
 
-def family_process(sim: Simulation, fam: Family, *, rereferral: bool) -> Generator[Any, Any, None]:
-    """From referral to closure, a plan, or entry to care."""
+def refer(sim: Simulation, fam: Family, *, rereferral: bool) -> None:
+    """A family is referred now: count it and triage it.
+
+    Triage is immediate; ``decision_days`` delays what follows (early help or
+    an assessment). Families closed at triage need no SimPy process at all,
+    which keeps the event count low.
+    """
     env, p, rec, ix = sim.env, sim.p, sim.rec, sim.ix
     u = fam.u
     n = fam.size
     rec.count(ix.fl_ref_re if rereferral else ix.fl_ref_new, n)
-    if p.decision_days > 0:
-        yield env.timeout(p.decision_days)
-
-    # Triage on the observed score.
     observed = (fam.need + p.obs_sd * _inv(_clip(u[S.TRIAGE_NOISE]))) / p.obs_scale
     pct = _cdf(observed)
     underserved = _cdf(fam.need) > p.statutory_pct
@@ -49,19 +50,31 @@ def family_process(sim: Simulation, fam: Family, *, rereferral: bool) -> Generat
     if pct < sim.as_threshold:
         rec.count(ix.fl_triage_eh, n)
         rec.count(ix.fl_cost_eh, n * p.early_help_cost)
-        if p.early_help_days is not None:
-            rec.add(ix.lv_eh, n, env.now)
-            yield env.timeout(p.early_help_days.ppf(u[S.EARLY_HELP_DAYS]))
-            rec.add(ix.lv_eh, -n, env.now)
-        close_case(sim, fam, underserved=underserved)
-        return
+        if p.early_help_days is None:
+            close_case(sim, fam, underserved=underserved)
+            return
+        rec.add(ix.lv_eh, n, env.now)
 
+        def _end(_ev: Any) -> None:
+            rec.add(ix.lv_eh, -n, env.now)
+            close_case(sim, fam, underserved=underserved)
+
+        env.timeout(p.decision_days + p.early_help_days.ppf(u[S.EARLY_HELP_DAYS])).callbacks.append(_end)
+        return
+    env.process(family_process(sim, fam, underserved=underserved))
+
+
+def family_process(sim: Simulation, fam: Family, *, underserved: bool) -> Generator[Any, Any, None]:
+    """From the start of an assessment to closure, a plan, or entry to care."""
+    env, p, rec, ix = sim.env, sim.p, sim.rec, sim.ix
+    u = fam.u
+    n = fam.size
     # Statutory assessment; slower when caseloads are high.
     rec.count(ix.fl_triage_as, n)
     rec.count(ix.fl_cost_as, n * p.assessment_cost)
     sim.open_cases(ix.lv_open_as, n)
     days = p.assessment_days.ppf(u[S.ASSESSMENT_DAYS]) * sim.caseload_factor(p.assess_elasticity)
-    yield env.timeout(days)
+    yield env.timeout(p.decision_days + days)
     sim.open_cases(ix.lv_open_as, -n)
     assessed = _cdf((fam.need + p.assess_sd * _inv(_clip(u[S.ASSESSMENT_NOISE]))) / p.assess_scale)
     if assessed < p.cin_pct:

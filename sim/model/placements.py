@@ -288,7 +288,20 @@ class Allocator:
         self.rec.set(self.lv_cost[i], price * self.sum_base[i] / 7.0, now)
 
     def check_invariants(self) -> None:
-        """Raise if occupancy exceeds capacity or counters disagree with occupants."""
+        """Raise if occupancy exceeds capacity or counters disagree with occupants.
+
+        Also checks that every child looked after is in exactly one placement:
+        the sum of occupancies equals the looked-after count.
+        """
+        in_care = round(self.rec.value[self.sim.ix.lv_lac])
+        if sum(self.occ) != in_care:
+            raise ModelError(f"{sum(self.occ)} children in placements but {in_care} looked after")
+        seen: set[int] = set()
+        for occupants in self.occupants:
+            for child in occupants:
+                if child.cid in seen:
+                    raise ModelError(f"child {child.cid} is in two placements")
+                seen.add(child.cid)
         for i, name in enumerate(self.names):
             if self.occ[i] > self.cap[i]:
                 raise ModelError(f"{name}: occupancy {self.occ[i]} exceeds capacity {self.cap[i]}")

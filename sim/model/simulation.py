@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import simpy
+from scipy import special
 
 from sim.config.schedule import Schedule
 from sim.config.schema import Config
@@ -150,6 +151,11 @@ class Simulation:
         p.age_cum = np.cumsum([b.share for b in ref.age_bands]).tolist()
         p.age_bands = [(b.min_age_years, b.max_age_years) for b in ref.age_bands]
         p.sibling_cum = np.cumsum(ref.sibling_group_shares).tolist()
+        p.age_table = [
+            (lo, hi, prev, c)
+            for (lo, hi), prev, c in zip(p.age_bands, [0.0, *p.age_cum[:-1]], p.age_cum, strict=True)
+            if c > prev
+        ]
         return p
 
     def _register(self) -> SimpleNamespace:
@@ -236,11 +242,11 @@ class Simulation:
         return child
 
     def _age_from_u(self, u: float) -> float:
-        p = self.p
-        for (lo, hi), c, prev in zip(p.age_bands, p.age_cum, [0.0, *p.age_cum[:-1]], strict=True):
+        """Age (years) from a uniform: band by cumulative share, then uniform inside the band."""
+        for lo, hi, prev, c in self.p.age_table:
             if u < c:
                 return lo + (hi - lo) * (u - prev) / (c - prev)
-        return p.age_bands[-1][1] - 1e-6
+        return self.p.age_table[-1][1] - 1e-6
 
     # ---------------------------------------------------------- front door
     def _arrival_times(self) -> np.ndarray:
@@ -277,27 +283,44 @@ class Simulation:
         frac = (pts - cum[k]) / np.maximum(rate_per_day[k], 1e-300)
         return k + frac
 
+    def _ages_from_u(self, u: np.ndarray) -> np.ndarray:
+        """Vectorised :meth:`_age_from_u`."""
+        table = self.p.age_table
+        cum = np.array([c for _, _, _, c in table])
+        k = np.minimum(np.searchsorted(cum, u, side="right"), len(table) - 1)
+        lo, hi, prev, c = (np.array(col)[k] for col in zip(*table, strict=True))
+        return lo + (hi - lo) * (u - prev) / (c - prev)
+
     def _arrivals(self, times: np.ndarray, blocks: np.ndarray) -> Any:
+        """Refer each new family at its arrival time.
+
+        Family size, ages and latent need are computed for all families at
+        once (vectorised); the loop only creates records and triages them.
+        """
         env = self.env
         p = self.p
+        n_max = len(p.sibling_cum)
+        sizes = np.minimum(np.searchsorted(np.asarray(p.sibling_cum), blocks[:, S.N_CHILDREN], side="right") + 1, n_max)
+        ages = self._ages_from_u(blocks[:, S.AGE : S.AGE + 3].ravel()).reshape(-1, 3)
+        births = (times[:, None] - ages * DAYS_PER_YEAR).tolist()
+        needs = special.ndtri(np.clip(blocks[:, S.NEED], 1e-12, 1 - 1e-12)).tolist()
+        sizes_l = sizes.tolist()
         last = 0.0
-        for t, u in zip(times.tolist(), blocks.tolist(), strict=True):
-            yield env.timeout(t - last)
-            last = t
-            n = 1
-            for c in p.sibling_cum:
-                if u[S.N_CHILDREN] < c:
-                    break
-                n += 1
-            n = min(n, len(p.sibling_cum))
-            births = []
-            for k in range(n):
-                uk = u[S.AGE + k] if k < 3 else self.placement_u.next()
-                births.append(t - self._age_from_u(uk) * DAYS_PER_YEAR)
-            need = pathway.conditional_need(0.0, 1.0, u[S.NEED])
-            fam = Family(self._next_family, births, need, u)
-            self._next_family += 1
-            env.process(pathway.family_process(self, fam, rereferral=False))
+        chunk = 2048
+        for start in range(0, len(times), chunk):
+            rows = blocks[start : start + chunk].tolist()
+            for j, u in enumerate(rows):
+                i = start + j
+                t = float(times[i])
+                yield env.timeout(t - last)
+                last = t
+                n = sizes_l[i]
+                b = births[i][: min(n, 3)]
+                for _ in range(3, n):  # families larger than three: extra ages
+                    b.append(t - self._age_from_u(self.placement_u.next()) * DAYS_PER_YEAR)
+                fam = Family(self._next_family, b, needs[i], u)
+                self._next_family += 1
+                pathway.refer(self, fam, rereferral=False)
 
     def schedule_rereferral(self, fam: Family, births: list[float], delay: float) -> None:
         """Bring a family (the children still under 18) back to the front door after ``delay`` days."""
@@ -306,7 +329,7 @@ class Simulation:
         new = Family(fam.fid, births, need, u)
 
         def _go(_ev: Any) -> None:
-            self.env.process(pathway.family_process(self, new, rereferral=True))
+            pathway.refer(self, new, rereferral=True)
 
         self.env.timeout(delay).callbacks.append(_go)
 
