@@ -171,7 +171,8 @@ class LogNormal(_Dist):
         return self.median * math.exp(self.sigma * _STD_NORMAL.inv_cdf(u))
 
     def _raw_cdf(self, x: float) -> float:
-        return _STD_NORMAL.cdf(math.log(x / self.median) / self.sigma)
+        # log(x) - log(median), not log(x / median): the ratio underflows to 0 for tiny x.
+        return _STD_NORMAL.cdf((math.log(x) - math.log(self.median)) / self.sigma)
 
     def expected(self) -> float:
         """Return the mean."""

@@ -102,7 +102,6 @@ _TOKEN_UNITS: tuple[tuple[str, str], ...] = (
     ("probability", "probability (0–1)"),
     ("fraction", "fraction (0–1)"),
     ("complexity", "complexity (0–1)"),
-    ("sd", "need-score SD"),
     ("multiplier", "multiplier"),
     ("elasticity", "elasticity"),
 )
@@ -411,6 +410,8 @@ def _unit(name: str, info: FieldInfo) -> str:
         return "£"
     if name.endswith("per_year"):
         return "per year"
+    if name.endswith("_sd"):
+        return "need-score SD"
     for token, unit in _TOKEN_UNITS:
         if token in tokens:
             return unit
@@ -452,10 +453,7 @@ def _tables(model: type[BaseModel], path: str = "") -> Iterator[_Table]:
             if placeholder == "route":
                 note = "`<route>` is an [exit route](#exit-routes); one table per route used."
             else:
-                note = (
-                    "`<name>` is a name of your choosing (letters, digits, `_`), used to refer "
-                    "to the table elsewhere; one table per name."
-                )
+                note = f"One table per `<name>`: {info.description or name}"
             here = f"{here}.<{placeholder}>"
             yield _Table(f"[{here}]", child, note)
             yield from _tables(child, here)

@@ -144,6 +144,17 @@ def _lookup(data: Any, loc: tuple[Any, ...]) -> Any:
     return cur
 
 
+def _holds_tables(value: Any) -> bool:
+    """Whether ``value`` is a table with tables inside (a section, not a single value)."""
+    if not isinstance(value, Mapping):
+        return False
+    return any(
+        isinstance(v, Mapping)
+        or (isinstance(v, list | tuple) and any(isinstance(x, Mapping) for x in v))
+        for v in value.values()
+    )
+
+
 def config_from_dict(data: Mapping[str, Any], *, source: str = "<config>") -> Config:
     """Validate a plain dict (as read from TOML) into a :class:`Config`.
 
@@ -167,14 +178,14 @@ def config_from_dict(data: Mapping[str, Any], *, source: str = "<config>") -> Co
             elif err["type"] == "missing":
                 msg = "required key is missing"
             value = err.get("input")
-            value_s = repr(value)
             if not err["loc"]:
                 # A rule across the whole config; its message names the keys.
                 line = msg
-            elif err["type"] == "missing" or (isinstance(value, Mapping) and len(value_s) > 80):
-                # A rule across a table too long to show; the message names its keys.
+            elif err["type"] == "missing" or _holds_tables(value):
+                # A rule across a section: a dump of it would hide the message that names keys.
                 line = f"{key}: {msg}"
             else:
+                value_s = repr(value)
                 if len(value_s) > 80:
                     value_s = value_s[:77] + "..."
                 line = f"{key} = {value_s}: {msg}"
