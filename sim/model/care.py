@@ -139,6 +139,8 @@ def care_process(sim: Simulation, child: Child) -> Generator[Any, Any, None]:
         if t_next == child.pre_exit_at:
             type_index = sim.p.pre_exit[child.route][0]
             child.pre_exit_at = math.inf
+            if alloc.free(type_index) < 1:
+                continue  # the pre-exit type is full: the child stays where it is until exit
             child.category = alloc.category[type_index]
             old = child.type
             alloc.vacate(child, now, refill=False)

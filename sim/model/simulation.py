@@ -8,6 +8,7 @@ It never reads or writes files and never prints.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -291,34 +292,37 @@ class Simulation:
         lo, hi, prev, c = (np.array(col)[k] for col in zip(*table, strict=True))
         return lo + (hi - lo) * (u - prev) / (c - prev)
 
-    def _arrivals(self, times: np.ndarray, blocks: np.ndarray) -> Any:
+    def _arrivals(self, times: np.ndarray) -> Any:
         """Refer each new family at its arrival time.
 
-        Family size, ages and latent need are computed for all families at
-        once (vectorised); the loop only creates records and triages them.
+        Families' uniform blocks are drawn from the families stream in chunks
+        (the same numbers as one big draw, without holding them all); size,
+        ages and latent need are computed per chunk with numpy, and the loop
+        only creates records and triages them.
         """
         env = self.env
         p = self.p
+        gen = self.rng_families
+        sibling_cum = np.asarray(p.sibling_cum)
         n_max = len(p.sibling_cum)
-        sizes = np.minimum(np.searchsorted(np.asarray(p.sibling_cum), blocks[:, S.N_CHILDREN], side="right") + 1, n_max)
-        ages = self._ages_from_u(blocks[:, S.AGE : S.AGE + 3].ravel()).reshape(-1, 3)
-        births = (times[:, None] - ages * DAYS_PER_YEAR).tolist()
-        needs = special.ndtri(np.clip(blocks[:, S.NEED], 1e-12, 1 - 1e-12)).tolist()
-        sizes_l = sizes.tolist()
         last = 0.0
-        chunk = 2048
+        chunk = 4096
         for start in range(0, len(times), chunk):
-            rows = blocks[start : start + chunk].tolist()
-            for j, u in enumerate(rows):
-                i = start + j
-                t = float(times[i])
+            t_chunk = times[start : start + chunk]
+            blocks = gen.random((len(t_chunk), S.WIDTH))
+            sizes = np.minimum(np.searchsorted(sibling_cum, blocks[:, S.N_CHILDREN], side="right") + 1, n_max).tolist()
+            ages = self._ages_from_u(blocks[:, S.AGE : S.AGE + 3].ravel()).reshape(-1, 3)
+            births = (t_chunk[:, None] - ages * DAYS_PER_YEAR).tolist()
+            needs = special.ndtri(np.clip(blocks[:, S.NEED], 1e-12, 1 - 1e-12)).tolist()
+            rows = blocks.tolist()
+            for j, t in enumerate(t_chunk.tolist()):
                 yield env.timeout(t - last)
                 last = t
-                n = sizes_l[i]
-                b = births[i][: min(n, 3)]
+                n = sizes[j]
+                b = births[j][: min(n, 3)]
                 for _ in range(3, n):  # families larger than three: extra ages
                     b.append(t - self._age_from_u(self.placement_u.next()) * DAYS_PER_YEAR)
-                fam = Family(self._next_family, b, needs[i], u)
+                fam = Family(self._next_family, b, needs[j], rows[j])
                 self._next_family += 1
                 pathway.refer(self, fam, rereferral=False)
 
@@ -575,14 +579,25 @@ class Simulation:
     # ----------------------------------------------------------------- run
     def run(self) -> ReplicationOutput:
         """Run the replication to the end of the horizon."""
-        n_families_rate = self._arrival_times()
-        blocks = self.rng_families.random((len(n_families_rate), S.WIDTH))
+        # Millions of records make the cyclic garbage collector rescan every
+        # live object again and again; nothing here needs it during the run
+        # (reference counting frees the records), so it is paused.
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._run()
+        finally:
+            if gc_was_enabled:
+                gc.enable()
+
+    def _run(self) -> ReplicationOutput:
+        arrival_times = self._arrival_times()
         self._schedules()
         self._initial_population()
         if self.report_from_day == 0:
             self._mark_window()
         self._month_ends()
-        self.env.process(self._arrivals(n_families_rate, blocks))
+        self.env.process(self._arrivals(arrival_times))
         self.env.run(until=self.length_days)
         # Close months not closed by an event (the last one ends at the horizon).
         while self.rec.month < self.grid.n_months:
