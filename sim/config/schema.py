@@ -760,7 +760,8 @@ class UncertainParameter(_Model):
         lo, hi = self.low, self.high
         if lo is not None and hi is not None and hi < lo:
             raise ValueError(f"high ({hi}) must be >= low ({lo})")
-        if self.mode is not None and lo is not None and hi is not None and not lo <= self.mode <= hi:
+        mode = self.mode
+        if mode is not None and lo is not None and hi is not None and not lo <= mode <= hi:
             raise ValueError(f"mode ({self.mode}) must lie between low ({lo}) and high ({hi})")
         return self
 
@@ -811,6 +812,16 @@ class Config(_Model):
                     raise ValueError(f"placement_policy.order.{cat}: unknown placement type {n!r}")
         if pol.fallback is not None and pol.fallback not in types:
             raise ValueError(f"placement_policy.fallback: unknown placement type {pol.fallback!r}")
+        if pol.fallback is not None and types[pol.fallback].capacity is not None:
+            raise ValueError(
+                f"placement_policy.fallback: {pol.fallback!r} has a capacity limit; the fallback is "
+                "where children go when nothing else is free, so it must be unlimited"
+            )
+        if self.child_protection.escalate_to_cp_probability > 0:
+            raise ValueError(
+                "child_protection.escalate_to_cp_probability must be 0: a CP plan cannot "
+                "escalate to another CP plan"
+            )
         # Every category some child can need must have at least one type.
         needed: set[str] = set()
         for band in pol.entry:

@@ -98,7 +98,9 @@ def start_child(
     age_entry = max((entry - child.birth) / DAYS_PER_YEAR, 0.0)
     drawn_route, dist = choose_route(sim, age_entry, u[S.EXIT_ROUTE], days_in_care)
     if route is not None and route != drawn_route:
-        drawn_route, dist = route, p.route_default_duration.get(route)
+        band_durations = _band(p.exit_bands, age_entry)[1]
+        drawn_route = route
+        dist = band_durations.get(route, p.route_default_duration.get(route))
     child.route = drawn_route
     if dist is None:
         exit_at = math.inf
@@ -117,7 +119,12 @@ def start_child(
     if pre is not None:
         type_index, pre_dist = pre
         if child.type != type_index:
-            child.pre_exit_at = max(child.exit_at - pre_dist.ppf(u[S.PRE_EXIT_DAYS]), now)
+            pre_at = child.exit_at - pre_dist.ppf(u[S.PRE_EXIT_DAYS])
+            if pre_at < now and days_in_care > 0:
+                # A child already in care whose move is overdue: spread the moves over
+                # the time left rather than moving every such child on day 0.
+                pre_at = now + u[S.PRE_EXIT_DAYS] * (child.exit_at - now)
+            child.pre_exit_at = max(pre_at, now)
 
 
 def care_process(sim: Simulation, child: Child) -> Generator[Any, Any, None]:

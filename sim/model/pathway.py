@@ -98,14 +98,16 @@ def family_process(sim: Simulation, fam: Family, *, underserved: bool) -> Genera
 
 
 def plan_process(
-    sim: Simulation, fam: Family, kind: str, *, remaining_fraction: float = 1.0
+    sim: Simulation, fam: Family, kind: str, *, elapsed_days: float | None = None
 ) -> Generator[Any, Any, None]:
     """A CIN or CP plan: lasts a drawn time, may escalate part-way, then closes.
 
-    ``remaining_fraction`` < 1 is used for plans already open at the start
-    (they are not counted as starts).
+    ``elapsed_days`` is given for plans already open at the start of a run:
+    the plan's length is drawn conditional on having lasted that long, it is
+    not counted as a start, and any escalation falls in the remaining time.
+    A CP plan never escalates to another CP plan.
     """
-    new = remaining_fraction >= 1.0
+    new = elapsed_days is None
     env, p, rec, ix = sim.env, sim.p, sim.rec, sim.ix
     u = fam.u
     n = fam.size
@@ -117,6 +119,7 @@ def plan_process(
             S.CIN_ESCALATION,
             S.CIN_ESCALATION_TIME,
         )
+        to_cp = plan.escalate_to_cp_probability
         if new:
             rec.count(ix.fl_cin_start, n)
     else:
@@ -127,15 +130,21 @@ def plan_process(
             S.CP_ESCALATION,
             S.CP_ESCALATION_TIME,
         )
+        to_cp = 0.0
         if new:
             rec.count(ix.fl_cp_start, n)
-    days = plan.duration_days.ppf(u[u_days]) * remaining_fraction
+    if new:
+        days = plan.duration_days.ppf(u[u_days])
+        escalate_after = days * plan.escalation_fraction_of_duration * u[u_when]
+    else:
+        total = plan.duration_days.conditional_ppf(u[u_days], elapsed_days)
+        days = max(total - elapsed_days, 0.0)  # type: ignore[operator]
+        escalate_after = days * u[u_when]
     esc = u[u_esc]
-    to_cp = plan.escalate_to_cp_probability
     to_care = plan.escalate_to_care_probability
     sim.open_cases(lv, n)
     if esc < to_cp + to_care:
-        yield env.timeout(days * plan.escalation_fraction_of_duration * u[u_when])
+        yield env.timeout(escalate_after)
         sim.open_cases(lv, -n)
         if esc < to_cp:
             yield from plan_process(sim, fam, "cp")

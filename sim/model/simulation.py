@@ -28,7 +28,7 @@ from sim.model.placements import Allocator, ModelError
 from sim.model.recorder import MonthGrid, Recorder, RecorderArrays
 from sim.streams import UniformBlocks, purpose_generator, replication_seed
 
-__all__ = ["ReplicationOutput", "Simulation", "simulate"]
+__all__ = ["ReplicationOutput", "Simulation", "equilibrium_age_sampler", "simulate"]
 
 
 @dataclass
@@ -496,10 +496,11 @@ class Simulation:
                     route.allowance_weekly_gbp / 7.0,
                     (route.allowance_until_age_years - age) * DAYS_PER_YEAR,
                 )
-        for kind, count, lo, hi in (
-            ("cin", init.child_in_need, self.p.cin_pct, self.p.cp_pct),
-            ("cp", init.child_protection, self.p.cp_pct, self.p.care_pct),
+        for kind, count, lo, hi, plan in (
+            ("cin", init.child_in_need, self.p.cin_pct, self.p.cp_pct, cfg.child_in_need),
+            ("cp", init.child_protection, self.p.cp_pct, self.p.care_pct, cfg.child_protection),
         ):
+            elapsed = equilibrium_age_sampler(plan.duration_days)
             for _ in range(count):
                 u = self.initial_u.row()
                 age = self._age_from_u(u[S.AGE])
@@ -511,7 +512,7 @@ class Simulation:
                 )
                 self._next_family += 1
                 self.env.process(
-                    pathway.plan_process(self, fam, kind, remaining_fraction=u[S.AGE + 1])
+                    pathway.plan_process(self, fam, kind, elapsed_days=elapsed(u[S.AGE + 1]))
                 )
 
     # ---------------------------------------------------------- schedules
@@ -628,6 +629,27 @@ class Simulation:
             },
             events=_event_count(self.env),
         )
+
+
+def equilibrium_age_sampler(dist: Any, points: int = 2049) -> Callable[[float], float]:
+    """Inverse-CDF sampler of the time already elapsed in a plan open at a random moment.
+
+    In a steady stream of plans with length distribution F, the elapsed time
+    of one open at a random instant has density (1 - F(a)) / E[length]
+    (the renewal-theory equilibrium distribution). Drawing the elapsed time
+    this way, then the length conditional on it, avoids the too-short
+    remaining times of a naive "uniform fraction of a fresh draw".
+    """
+    top = dist.ppf(0.9999)
+    if top <= 0:
+        return lambda _u: 0.0
+    grid = np.linspace(0.0, top, points)
+    survival = np.array([1.0 - dist.cdf(float(x)) for x in grid])
+    cum = np.concatenate([[0.0], np.cumsum((survival[1:] + survival[:-1]) / 2 * np.diff(grid))])
+    if cum[-1] <= 0:
+        return lambda _u: 0.0
+    cum /= cum[-1]
+    return lambda u: float(np.interp(u, cum, grid))
 
 
 def _first_month_at_or_after(grid: MonthGrid, day: float) -> int:
