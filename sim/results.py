@@ -39,6 +39,7 @@ TIMESERIES_MEASURES: dict[str, str] = {
     "entries": "children starting to be looked after (all, and by category needed)",
     "exits": "children ceasing to be looked after (all, and by route)",
     "moves": "placement moves (all, and by reason)",
+    "children_3plus_placements": "children reaching their third placement of the financial year",
     "looked_after": "children looked after at month end (all, and by placement type)",
     "looked_after_by_category": "children looked after at month end by placement category",
     "looked_after_by_provider": "children looked after at month end by provider (in_house, external)",
@@ -75,6 +76,7 @@ SUMMARY_MEASURES: dict[str, str] = {
     "caseload_mean": "case-days / FTE-days in the financial year",
     "caseload_peak": "highest monthly caseload per FTE in the financial year",
     "moves_per_child": "moves / children looked after at any time in the reported period",
+    "share_3plus_placements": "children with 3+ placements in the financial year / children looked after in it",
     "direct_financial_support": "children on allowances on 31 March",
 }
 
@@ -276,6 +278,13 @@ def summary_frame(out: ReplicationOutput, cfg: Config) -> pd.DataFrame:
                 float(fost_in[sel].sum() / denom) if denom > 0 else float("nan"),
             )
         )
+    lac_end = v.lv_end("looked_after_total", "all")
+    three = v.flow("children_3plus_placements", "all")
+    exits_m = v.flow("exits", "all")
+    for year in dict.fromkeys(fy):
+        sel = np.flatnonzero(fy == year)
+        during = lac_end[sel[-1]] + exits_m[sel].sum()  # looked after at some time in the year
+        records.append(("share_3plus_placements", year, float(three[sel].sum() / during) if during > 0 else float("nan")))
     per_year("entries", v.flow("entries", "all"))
     per_year("exits", v.flow("exits", "all"))
     per_year("referrals", v.flow("referrals", "new") + v.flow("referrals", "re_referral"))

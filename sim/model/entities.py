@@ -85,6 +85,8 @@ class Child:
         "entry_day",
         "exit_at",
         "family",
+        "fy",
+        "fy_placements",
         "moves",
         "pre_exit_at",
         "proc",
@@ -113,6 +115,8 @@ class Child:
         self.pre_exit_at = float("inf")
         self.entry_day = 0.0
         self.moves = 0
+        self.fy = -1  # financial year of the last placement (index), for stability counts
+        self.fy_placements = 0  # placements in that financial year
         self.waiting = False
         self.proc: Any = None
 

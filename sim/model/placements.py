@@ -10,6 +10,7 @@ longest-placed child, or the most recently placed one, is found in O(1).
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections import deque
 from typing import TYPE_CHECKING
 
@@ -89,6 +90,8 @@ class Allocator:
         self.fl_move: dict[str, int] = {}
         self.fl_move_all = self.rec.flow_index("moves", "all")
         self.lv_waiting = self.rec.level_index("waiting", "all")
+        self.fl_3plus = self.rec.flow_index("children_3plus_placements", "all")
+        self.fy_starts = sim.fy_start_days
         for i, c in enumerate(self.cap):
             if self.lv_cap[i] >= 0:
                 self.rec.set(self.lv_cap[i], c, 0.0)
@@ -171,6 +174,15 @@ class Allocator:
         self.occ[i] += 1
         self.occupants[i][child] = None
         child.type = i
+        # Placement stability: placements per child per financial year (DfE counts the
+        # placement held on 1 April as the first of the year).
+        fy = bisect_right(self.fy_starts, now) - 1
+        if fy != child.fy:
+            child.fy = fy
+            child.fy_placements = 1 if child.entry_day < self.fy_starts[max(fy, 0)] else 0
+        child.fy_placements += 1
+        if child.fy_placements == 3:
+            rec.count(self.fl_3plus)
         rec.add(self.lv_occ[i], 1, now)
         dist = self.cost_dist[i]
         base = 1.0 if dist is None else dist.ppf(self._draw())  # type: ignore[attr-defined]

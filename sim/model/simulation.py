@@ -84,6 +84,7 @@ class Simulation:
         )
         self.placement_u = UniformBlocks(purpose_generator(root, "placement"))
         self.initial_u = UniformBlocks(purpose_generator(root, "initial"), width=S.WIDTH, block=512)
+        self.fy_start_days = _financial_year_starts(self.start_date, self.length_days)
         self.p = self._params()
         self.ix = self._register()
         self.alloc = Allocator(self)
@@ -650,6 +651,18 @@ def equilibrium_age_sampler(dist: Any, points: int = 2049) -> Callable[[float], 
         return lambda _u: 0.0
     cum /= cum[-1]
     return lambda u: float(np.interp(u, cum, grid))
+
+
+def _financial_year_starts(start: dt.date, length_days: float) -> list[float]:
+    """Simulation days of each 1 April from the one on or before ``start`` to the horizon."""
+    year = start.year if start.month >= 4 else start.year - 1
+    out = []
+    while True:
+        day = float((dt.date(year, 4, 1) - start).days)
+        if day >= length_days:
+            return out
+        out.append(day)
+        year += 1
 
 
 def _first_month_at_or_after(grid: MonthGrid, day: float) -> int:
