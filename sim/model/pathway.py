@@ -1,14 +1,16 @@
 """The front of the system: referral, triage, assessment, CIN and CP plans, edge of care.
 
-Each referred family is one SimPy process. Decisions compare a need score
-with thresholds; every random quantity comes from the family's own block of
-uniforms (see :class:`sim.model.entities.U`).
+A referred family moves through the front door as a chain of timeout
+callbacks (no SimPy process per family: a process costs two extra events and
+a generator). Decisions compare a need score with thresholds; every random
+quantity comes from the family's own block of uniforms (see
+:class:`sim.model.entities.U`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Generator
+from collections.abc import Callable
 from statistics import NormalDist
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +20,7 @@ from sim.model.entities import U as S
 if TYPE_CHECKING:
     from sim.model.simulation import Simulation
 
-__all__ = ["family_process", "plan_process", "refer"]
+__all__ = ["care_bound", "close_case", "refer", "start_assessment", "start_plan"]
 
 _N = NormalDist()
 _inv = _N.inv_cdf
@@ -61,45 +63,56 @@ def refer(sim: Simulation, fam: Family, *, rereferral: bool) -> None:
 
         env.timeout(p.decision_days + p.early_help_days.ppf(u[S.EARLY_HELP_DAYS])).callbacks.append(_end)
         return
-    env.process(family_process(sim, fam, underserved=underserved))
+    start_assessment(sim, fam, underserved)
 
 
-def family_process(sim: Simulation, fam: Family, *, underserved: bool) -> Generator[Any, Any, None]:
-    """From the start of an assessment to closure, a plan, or entry to care."""
-    env, p, rec, ix = sim.env, sim.p, sim.rec, sim.ix
-    u = fam.u
+def _after(sim: Simulation, delay: float, fn: Callable[[], None]) -> None:
+    """Call ``fn`` after ``delay`` days: one timeout event, no process."""
+    sim.env.timeout(delay).callbacks.append(lambda _ev: fn())
+
+
+def start_assessment(sim: Simulation, fam: Family, underserved: bool) -> None:
+    """Start a statutory assessment; slower when caseloads are high."""
+    p, rec, ix = sim.p, sim.rec, sim.ix
     n = fam.size
-    # Statutory assessment; slower when caseloads are high.
     rec.count(ix.fl_triage_as, n)
     rec.count(ix.fl_cost_as, n * p.assessment_cost)
     sim.open_cases(ix.lv_open_as, n)
-    days = p.assessment_days.ppf(u[S.ASSESSMENT_DAYS]) * sim.caseload_factor(p.assess_elasticity)
-    yield env.timeout(p.decision_days + days)
+    days = p.assessment_days.ppf(fam.u[S.ASSESSMENT_DAYS]) * sim.caseload_factor(p.assess_elasticity)
+    _after(sim, p.decision_days + days, lambda: finish_assessment(sim, fam, underserved))
+
+
+def finish_assessment(sim: Simulation, fam: Family, underserved: bool) -> None:
+    """Outcome of an assessment: closure, CIN plan, s47 and CP plan, or care."""
+    p, rec, ix = sim.p, sim.rec, sim.ix
+    u = fam.u
+    n = fam.size
     sim.open_cases(ix.lv_open_as, -n)
     assessed = _cdf((fam.need + p.assess_sd * _inv(_clip(u[S.ASSESSMENT_NOISE]))) / p.assess_scale)
     if assessed < p.cin_pct:
         rec.count(ix.fl_outcome["not_in_need"], n)
         close_case(sim, fam, underserved=underserved)
-        return
-    if assessed < p.cp_pct:
+    elif assessed < p.cp_pct:
         rec.count(ix.fl_outcome["cin"], n)
-        yield from plan_process(sim, fam, "cin")
-        return
-    if assessed < p.care_pct:
+        start_plan(sim, fam, "cin")
+    elif assessed < p.care_pct:
         rec.count(ix.fl_outcome["cp"], n)
-        if p.s47_days is not None:
-            sim.open_cases(ix.lv_open_as, n)
-            yield env.timeout(p.s47_days.ppf(u[S.SECTION47_DAYS]))
+        if p.s47_days is None:
+            start_plan(sim, fam, "cp")
+            return
+        sim.open_cases(ix.lv_open_as, n)
+
+        def _s47_done() -> None:
             sim.open_cases(ix.lv_open_as, -n)
-        yield from plan_process(sim, fam, "cp")
-        return
-    rec.count(ix.fl_outcome["care"], n)
-    yield from care_bound(sim, fam)
+            start_plan(sim, fam, "cp")
+
+        _after(sim, p.s47_days.ppf(u[S.SECTION47_DAYS]), _s47_done)
+    else:
+        rec.count(ix.fl_outcome["care"], n)
+        care_bound(sim, fam)
 
 
-def plan_process(
-    sim: Simulation, fam: Family, kind: str, *, elapsed_days: float | None = None
-) -> Generator[Any, Any, None]:
+def start_plan(sim: Simulation, fam: Family, kind: str, *, elapsed_days: float | None = None) -> None:
     """A CIN or CP plan: lasts a drawn time, may escalate part-way, then closes.
 
     ``elapsed_days`` is given for plans already open at the start of a run:
@@ -107,85 +120,86 @@ def plan_process(
     not counted as a start, and any escalation falls in the remaining time.
     A CP plan never escalates to another CP plan.
     """
-    new = elapsed_days is None
-    env, p, rec, ix = sim.env, sim.p, sim.rec, sim.ix
+    p, rec, ix = sim.p, sim.rec, sim.ix
     u = fam.u
     n = fam.size
+    new = elapsed_days is None
     if kind == "cin":
-        plan, lv, u_days, u_esc, u_when = (
-            p.cin,
-            ix.lv_open_cin,
-            S.CIN_DAYS,
-            S.CIN_ESCALATION,
-            S.CIN_ESCALATION_TIME,
-        )
+        plan, lv = p.cin, ix.lv_open_cin
+        u_days, u_esc, u_when = S.CIN_DAYS, S.CIN_ESCALATION, S.CIN_ESCALATION_TIME
         to_cp = plan.escalate_to_cp_probability
         if new:
             rec.count(ix.fl_cin_start, n)
     else:
-        plan, lv, u_days, u_esc, u_when = (
-            p.cp,
-            ix.lv_open_cp,
-            S.CP_DAYS,
-            S.CP_ESCALATION,
-            S.CP_ESCALATION_TIME,
-        )
+        plan, lv = p.cp, ix.lv_open_cp
+        u_days, u_esc, u_when = S.CP_DAYS, S.CP_ESCALATION, S.CP_ESCALATION_TIME
         to_cp = 0.0
         if new:
             rec.count(ix.fl_cp_start, n)
-    if new:
+    if elapsed_days is None:
         days = plan.duration_days.ppf(u[u_days])
         escalate_after = days * plan.escalation_fraction_of_duration * u[u_when]
     else:
         total = plan.duration_days.conditional_ppf(u[u_days], elapsed_days)
-        days = max(total - elapsed_days, 0.0)  # type: ignore[operator]
+        days = max(total - elapsed_days, 0.0)
         escalate_after = days * u[u_when]
     esc = u[u_esc]
     to_care = plan.escalate_to_care_probability
     sim.open_cases(lv, n)
     if esc < to_cp + to_care:
-        yield env.timeout(escalate_after)
-        sim.open_cases(lv, -n)
-        if esc < to_cp:
-            yield from plan_process(sim, fam, "cp")
-        else:
-            rec.count(ix.fl_escalation_care, n)
-            yield from care_bound(sim, fam)
+
+        def _escalate() -> None:
+            sim.open_cases(lv, -n)
+            if esc < to_cp:
+                start_plan(sim, fam, "cp")
+            else:
+                rec.count(ix.fl_escalation_care, n)
+                care_bound(sim, fam)
+
+        _after(sim, escalate_after, _escalate)
         return
-    yield env.timeout(days)
-    sim.open_cases(lv, -n)
-    close_case(sim, fam, underserved=False)
+
+    def _end() -> None:
+        sim.open_cases(lv, -n)
+        close_case(sim, fam, underserved=False)
+
+    _after(sim, days, _end)
 
 
-def care_bound(sim: Simulation, fam: Family) -> Generator[Any, Any, None]:
+def care_bound(sim: Simulation, fam: Family) -> None:
     """A family heading for care: edge-of-care support if a place is free, else care."""
     env, p, rec, ix = sim.env, sim.p, sim.rec, sim.ix
     u = fam.u
     n = fam.size
     now = env.now
     oldest = max(fam.ages_years(now))
-    if (
+    if not (
         sim.edge_busy < sim.edge_capacity
         and p.edge_min_age <= oldest < p.edge_max_age
         and u[S.EDGE_ELIGIBLE] < p.edge_eligible
     ):
-        sim.edge_busy += 1
-        rec.count(ix.fl_edge_start, n)
-        sim.open_cases(ix.lv_open_edge, n)
-        rec.add(ix.lv_edge, n, now)
-        rec.add(ix.lv_edge_cost, n * p.edge_daily_cost, now)
-        yield env.timeout(p.edge_days.ppf(u[S.EDGE_DAYS]))  # type: ignore[union-attr]
-        now = env.now
+        sim.enter_care(fam)
+        return
+    sim.edge_busy += 1
+    rec.count(ix.fl_edge_start, n)
+    sim.open_cases(ix.lv_open_edge, n)
+    rec.add(ix.lv_edge, n, now)
+    rec.add(ix.lv_edge_cost, n * p.edge_daily_cost, now)
+
+    def _end() -> None:
+        t = env.now
         sim.edge_busy -= 1
         sim.open_cases(ix.lv_open_edge, -n)
-        rec.add(ix.lv_edge, -n, now)
-        rec.add(ix.lv_edge_cost, -n * p.edge_daily_cost, now)
+        rec.add(ix.lv_edge, -n, t)
+        rec.add(ix.lv_edge_cost, -n * p.edge_daily_cost, t)
         if u[S.EDGE_OUTCOME] >= p.edge_enter_later:
             rec.count(ix.fl_edge_diverted, n)
             close_case(sim, fam, underserved=False)
-            return
-        rec.count(ix.fl_edge_failed, n)
-    sim.enter_care(fam)
+        else:
+            rec.count(ix.fl_edge_failed, n)
+            sim.enter_care(fam)
+
+    _after(sim, p.edge_days.ppf(u[S.EDGE_DAYS]), _end)  # type: ignore[union-attr]
 
 
 def close_case(

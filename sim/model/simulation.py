@@ -512,9 +512,7 @@ class Simulation:
                     u,
                 )
                 self._next_family += 1
-                self.env.process(
-                    pathway.plan_process(self, fam, kind, elapsed_days=elapsed(u[S.AGE + 1]))
-                )
+                pathway.start_plan(self, fam, kind, elapsed_days=elapsed(u[S.AGE + 1]))
 
     # ---------------------------------------------------------- schedules
     def _at(self, date: dt.date, fn: Callable[[], None]) -> None:
