@@ -42,7 +42,7 @@ TIMESERIES_MEASURES: dict[str, str] = {
     "children_3plus_placements": "children reaching their third placement of the financial year",
     "looked_after": "children looked after at month end (all, and by placement type)",
     "looked_after_by_category": "children looked after at month end by placement category",
-    "looked_after_by_provider": "children looked after at month end by provider (in_house, external)",
+    "looked_after_by_provider": "children looked after at month end by provider",
     "in_house_occupancy": "children in each finite in-house type at month end",
     "capacity": "places of each finite type at month end",
     "in_house_utilisation": "occupied / available place-days in the month, per finite type",
@@ -76,7 +76,7 @@ SUMMARY_MEASURES: dict[str, str] = {
     "caseload_mean": "case-days / FTE-days in the financial year",
     "caseload_peak": "highest monthly caseload per FTE in the financial year",
     "moves_per_child": "moves / children looked after at any time in the reported period",
-    "share_3plus_placements": "children with 3+ placements in the financial year / children looked after in it",
+    "share_3plus_placements": "share of children looked after in the year with 3+ placements",
     "direct_financial_support": "children on allowances on 31 March",
 }
 
@@ -284,7 +284,13 @@ def summary_frame(out: ReplicationOutput, cfg: Config) -> pd.DataFrame:
     for year in dict.fromkeys(fy):
         sel = np.flatnonzero(fy == year)
         during = lac_end[sel[-1]] + exits_m[sel].sum()  # looked after at some time in the year
-        records.append(("share_3plus_placements", year, float(three[sel].sum() / during) if during > 0 else float("nan")))
+        records.append(
+            (
+                "share_3plus_placements",
+                year,
+                float(three[sel].sum() / during) if during > 0 else float("nan"),
+            )
+        )
     per_year("entries", v.flow("entries", "all"))
     per_year("exits", v.flow("exits", "all"))
     per_year("referrals", v.flow("referrals", "new") + v.flow("referrals", "re_referral"))

@@ -61,7 +61,9 @@ def refer(sim: Simulation, fam: Family, *, rereferral: bool) -> None:
             rec.add(ix.lv_eh, -n, env.now)
             close_case(sim, fam, underserved=underserved)
 
-        env.timeout(p.decision_days + p.early_help_days.ppf(u[S.EARLY_HELP_DAYS])).callbacks.append(_end)
+        env.timeout(p.decision_days + p.early_help_days.ppf(u[S.EARLY_HELP_DAYS])).callbacks.append(
+            _end
+        )
         return
     start_assessment(sim, fam, underserved)
 
@@ -78,7 +80,9 @@ def start_assessment(sim: Simulation, fam: Family, underserved: bool) -> None:
     rec.count(ix.fl_triage_as, n)
     rec.count(ix.fl_cost_as, n * p.assessment_cost)
     sim.open_cases(ix.lv_open_as, n)
-    days = p.assessment_days.ppf(fam.u[S.ASSESSMENT_DAYS]) * sim.caseload_factor(p.assess_elasticity)
+    days = p.assessment_days.ppf(fam.u[S.ASSESSMENT_DAYS]) * sim.caseload_factor(
+        p.assess_elasticity
+    )
     _after(sim, p.decision_days + days, lambda: finish_assessment(sim, fam, underserved))
 
 
@@ -112,7 +116,9 @@ def finish_assessment(sim: Simulation, fam: Family, underserved: bool) -> None:
         care_bound(sim, fam)
 
 
-def start_plan(sim: Simulation, fam: Family, kind: str, *, elapsed_days: float | None = None) -> None:
+def start_plan(
+    sim: Simulation, fam: Family, kind: str, *, elapsed_days: float | None = None
+) -> None:
     """A CIN or CP plan: lasts a drawn time, may escalate part-way, then closes.
 
     ``elapsed_days`` is given for plans already open at the start of a run:

@@ -119,7 +119,7 @@ class Allocator:
         return self.cap[i] - self.occ[i]
 
     def choose(self, child: Child, category: str, now: float, room: int = 1) -> int:
-        """First type in the category's order with ``room`` free places that accepts the child; -1 if none."""
+        """First type of the category with ``room`` free places that accepts the child, or -1."""
         for i in self.order.get(category, ()):
             if self.occ[i] + room <= self.cap[i] and self.eligible(i, child, now):
                 return i
@@ -233,7 +233,7 @@ class Allocator:
             self.refill(i, now)
 
     def refill(self, i: int, now: float) -> None:
-        """Offer free places of type ``i``: first to waiting children, then bring one back in-house."""
+        """Offer free places of type ``i`` to waiting children, else bring one back in-house."""
         while self.occ[i] < self.cap[i]:
             mover = self._waiting_for(i, now)
             reason = "waiting_list"

@@ -155,7 +155,9 @@ class Simulation:
         p.sibling_cum = np.cumsum(ref.sibling_group_shares).tolist()
         p.age_table = [
             (lo, hi, prev, c)
-            for (lo, hi), prev, c in zip(p.age_bands, [0.0, *p.age_cum[:-1]], p.age_cum, strict=True)
+            for (lo, hi), prev, c in zip(
+                p.age_bands, [0.0, *p.age_cum[:-1]], p.age_cum, strict=True
+            )
             if c > prev
         ]
         return p
@@ -260,7 +262,7 @@ class Simulation:
         """
         cfg = self.cfg
         ref = cfg.referrals
-        n_days = int(math.ceil(self.length_days))
+        n_days = math.ceil(self.length_days)
         days = np.arange(n_days)
         dates = [self.start_date + dt.timedelta(days=int(d)) for d in range(n_days)]
         base = np.array([ref.rate_per_year.value_at(d) for d in dates])
@@ -311,7 +313,9 @@ class Simulation:
         for start in range(0, len(times), chunk):
             t_chunk = times[start : start + chunk]
             blocks = gen.random((len(t_chunk), S.WIDTH))
-            sizes = np.minimum(np.searchsorted(sibling_cum, blocks[:, S.N_CHILDREN], side="right") + 1, n_max).tolist()
+            sizes = np.minimum(
+                np.searchsorted(sibling_cum, blocks[:, S.N_CHILDREN], side="right") + 1, n_max
+            ).tolist()
             ages = self._ages_from_u(blocks[:, S.AGE : S.AGE + 3].ravel()).reshape(-1, 3)
             births = (t_chunk[:, None] - ages * DAYS_PER_YEAR).tolist()
             needs = special.ndtri(np.clip(blocks[:, S.NEED], 1e-12, 1 - 1e-12)).tolist()
@@ -328,7 +332,7 @@ class Simulation:
                 pathway.refer(self, fam, rereferral=False)
 
     def schedule_rereferral(self, fam: Family, births: list[float], delay: float) -> None:
-        """Bring a family (the children still under 18) back to the front door after ``delay`` days."""
+        """Bring a family (its children under 18) back to the front door after ``delay`` days."""
         u = self.rereferral_u.row()
         need = pathway.drifted_need(fam.need, u[S.NEED_DRIFT], self.p.need_drift)
         new = Family(fam.fid, births, need, u)
@@ -574,7 +578,7 @@ class Simulation:
         self.rec.close_month(edge)
 
     def _mark_window(self) -> None:
-        self.in_care_at_report = int(round(self.rec.value[self.ix.lv_lac]))
+        self.in_care_at_report = round(self.rec.value[self.ix.lv_lac])
 
     # ----------------------------------------------------------------- run
     def run(self) -> ReplicationOutput:
@@ -604,7 +608,7 @@ class Simulation:
             self.rec.close_month(self.grid.edges_days[self.rec.month + 1])
         self.alloc.check_invariants()
         arrays = self.rec.arrays()
-        present = int(round(self.rec.value[self.ix.lv_lac]))
+        present = round(self.rec.value[self.ix.lv_lac])
         if self.entered + self.initial_in_care != self.left + present:
             raise ModelError(
                 f"children lost: {self.initial_in_care} initial + {self.entered} entered != "
