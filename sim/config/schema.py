@@ -827,6 +827,13 @@ class Config(_Model):
         for band in pol.entry:
             needed.update(k for k, v in band.shares.items() if v > 0)
         needed.update(s.to_category for s in pol.step_downs)
+        # A child moved to a pre-exit placement (e.g. placed for adoption) needs its category
+        # to have somewhere to go too, should that placement break down or close.
+        needed.update(
+            types[r.pre_exit_placement].category
+            for r in self.exits.routes.values()
+            if r.pre_exit_placement is not None and r.pre_exit_placement in types
+        )
         for cat in sorted(needed):
             if not self.types_for(cat) and pol.fallback is None:
                 raise ValueError(

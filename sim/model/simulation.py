@@ -596,11 +596,14 @@ class Simulation:
 
     def _run(self) -> ReplicationOutput:
         arrival_times = self._arrival_times()
+        # Month ends are registered before the schedules so that, at the same
+        # instant, a month closes before a change dated the 1st of the next one
+        # (a capacity cut from 1 October belongs to October, not September).
+        self._month_ends()
         self._schedules()
         self._initial_population()
         if self.report_from_day == 0:
             self._mark_window()
-        self._month_ends()
         self.env.process(self._arrivals(arrival_times))
         self.env.run(until=self.length_days)
         # Close months not closed by an event (the last one ends at the horizon).
