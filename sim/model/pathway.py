@@ -80,10 +80,12 @@ def start_assessment(sim: Simulation, fam: Family, underserved: bool) -> None:
     rec.count(ix.fl_triage_as, n)
     rec.count(ix.fl_cost_as, n * p.assessment_cost)
     sim.open_cases(ix.lv_open_as, n)
-    days = p.assessment_days.ppf(fam.u[S.ASSESSMENT_DAYS]) * sim.caseload_factor(
-        p.assess_elasticity
-    )
-    _after(sim, p.decision_days + days, lambda: finish_assessment(sim, fam, underserved))
+    factor = sim.caseload_factor(p.assess_elasticity)
+    delay = p.decision_days + p.assessment_days.ppf(fam.u[S.ASSESSMENT_DAYS]) * factor
+    if delay > 0:
+        _after(sim, delay, lambda: finish_assessment(sim, fam, underserved))
+    else:
+        finish_assessment(sim, fam, underserved)
 
 
 def finish_assessment(sim: Simulation, fam: Family, underserved: bool) -> None:

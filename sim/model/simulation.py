@@ -264,12 +264,15 @@ class Simulation:
         ref = cfg.referrals
         n_days = math.ceil(self.length_days)
         days = np.arange(n_days)
-        dates = [self.start_date + dt.timedelta(days=int(d)) for d in range(n_days)]
-        base = np.array([ref.rate_per_year.value_at(d) for d in dates])
+        steps = ref.rate_per_year.steps
+        step_days = np.array([(d - self.start_date).days for d, _ in steps])
+        step_values = np.array([v for _, v in steps])
+        base = step_values[np.maximum(np.searchsorted(step_days, days, side="right") - 1, 0)]
         years_from_report = (days - self.report_from_day) / DAYS_PER_YEAR
         rate = base * (1.0 + ref.trend_per_year) ** years_from_report
         if ref.seasonality is not None:
-            months = np.array([d.month - 1 for d in dates])
+            start = np.datetime64(self.start_date, "D")
+            months = (start + days).astype("datetime64[M]").astype(int) % 12
             rate = rate * np.asarray(ref.seasonality)[months]
         rate_per_day = rate / DAYS_PER_YEAR / ref.mean_family_size
         cum = np.concatenate([[0.0], np.cumsum(rate_per_day)])
