@@ -699,6 +699,9 @@ class InitialPopulation(_Model):
     allowances: tuple[AllowanceGroup, ...] = Field(
         default=(), description="Groups of former looked-after children still on allowances."
     )
+    assessments: int = Field(
+        default=0, ge=0, description="Children in a social care assessment on the first day."
+    )
     child_in_need: int = Field(default=0, ge=0, description="Open CIN cases.")
     child_protection: int = Field(default=0, ge=0, description="Open CP plans.")
 

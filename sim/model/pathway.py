@@ -20,7 +20,14 @@ from sim.model.entities import U as S
 if TYPE_CHECKING:
     from sim.model.simulation import Simulation
 
-__all__ = ["care_bound", "close_case", "refer", "start_assessment", "start_plan"]
+__all__ = [
+    "care_bound",
+    "close_case",
+    "refer",
+    "resume_assessment",
+    "start_assessment",
+    "start_plan",
+]
 
 _N = NormalDist()
 _inv = _N.inv_cdf
@@ -88,6 +95,15 @@ def start_assessment(sim: Simulation, fam: Family, underserved: bool) -> None:
         finish_assessment(sim, fam, underserved)
 
 
+def resume_assessment(sim: Simulation, fam: Family, elapsed_days: float) -> None:
+    """An assessment already under way at the start of a run (open for ``elapsed_days``)."""
+    p, ix = sim.p, sim.ix
+    sim.open_cases(ix.lv_open_as, fam.size)
+    total = p.assessment_days.conditional_ppf(fam.u[S.ASSESSMENT_DAYS], elapsed_days)
+    underserved = _cdf(fam.need) > p.statutory_pct
+    _after(sim, max(total - elapsed_days, 0.0), lambda: finish_assessment(sim, fam, underserved))
+
+
 def finish_assessment(sim: Simulation, fam: Family, underserved: bool) -> None:
     """Outcome of an assessment: closure, CIN plan, s47 and CP plan, or care."""
     p, rec, ix = sim.p, sim.rec, sim.ix
@@ -148,11 +164,15 @@ def start_plan(
         days = plan.duration_days.ppf(u[u_days])
         escalate_after = days * plan.escalation_fraction_of_duration * u[u_when]
     else:
+        # A plan already open: its escalation point is drawn as for a new plan; if it
+        # lies in the past the plan did not escalate (it is still open) and runs to its end.
         total = plan.duration_days.conditional_ppf(u[u_days], elapsed_days)
         days = max(total - elapsed_days, 0.0)
-        escalate_after = days * u[u_when]
+        escalate_after = total * plan.escalation_fraction_of_duration * u[u_when] - elapsed_days
     esc = u[u_esc]
     to_care = plan.escalate_to_care_probability
+    if elapsed_days is not None and escalate_after <= 0:
+        to_cp = to_care = 0.0
     sim.open_cases(lv, n)
     if esc < to_cp + to_care:
 

@@ -504,6 +504,15 @@ class Simulation:
                     route.allowance_weekly_gbp / 7.0,
                     (route.allowance_until_age_years - age) * DAYS_PER_YEAR,
                 )
+        # Assessments under way: needs above the assessment threshold, elapsed times at equilibrium.
+        elapsed_as = equilibrium_age_sampler(cfg.assessment.duration_days)
+        for _ in range(init.assessments):
+            u = self.initial_u.row()
+            age = self._age_from_u(u[S.AGE])
+            need = pathway.conditional_need(self.as_threshold, 1.0, u[S.NEED])
+            fam = Family(self._next_family, [-age * DAYS_PER_YEAR], need, u)
+            self._next_family += 1
+            pathway.resume_assessment(self, fam, elapsed_as(u[S.AGE + 1]))
         for kind, count, lo, hi, plan in (
             ("cin", init.child_in_need, self.p.cin_pct, self.p.cp_pct, cfg.child_in_need),
             ("cp", init.child_protection, self.p.cp_pct, self.p.care_pct, cfg.child_protection),
