@@ -1,0 +1,114 @@
+"""No child identifier leaves the loader: every output file is searched for every one."""
+
+from __future__ import annotations
+
+import datetime as dt
+import struct
+import zlib
+from pathlib import Path
+
+import pytest
+from test_calibrate_shared import backtest_result, calibration_outputs, synthetic
+
+from sim.calibrate import calibrate
+
+
+def png_text(path: Path) -> bytes:
+    """Text held in a PNG's tEXt, zTXt and iTXt chunks (decompressed where needed)."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    out = []
+    i = 8
+    while i < len(data):
+        (length,) = struct.unpack(">I", data[i : i + 4])
+        kind = data[i + 4 : i + 8]
+        body = data[i + 8 : i + 8 + length]
+        if kind == b"tEXt":
+            out.append(body)
+        elif kind == b"zTXt":
+            key, _, rest = body.partition(b"\0")
+            out.append(key + b"\0" + zlib.decompress(rest[1:]))
+        elif kind == b"iTXt":
+            key, _, rest = body.partition(b"\0")
+            compressed = rest[0] == 1
+            _, _, rest = rest[2:].partition(b"\0")  # language tag
+            _, _, text = rest.partition(b"\0")  # translated keyword
+            out.append(key + b"\0" + (zlib.decompress(text) if compressed else text))
+        i += 12 + length
+    return b"\n".join(out)
+
+
+def secrets() -> list[str]:
+    """Every identifying string written into the synthetic input files."""
+    ids = synthetic().identifiers
+    found = [*ids["CHILD"], *ids["UPN"], *ids["HOME_POST"], *ids["PL_POST"], *ids["URN"]]
+    found += list(ids["DOB"])  # as written, dd/mm/YYYY
+    for text in ids["DOB"]:
+        day = dt.datetime.strptime(text, "%d/%m/%Y").date()
+        nxt = day + dt.timedelta(days=1)
+        # ISO dates also appear legitimately on month boundaries (run and report dates).
+        if day.day != 1 and nxt.day != 1:
+            found.append(day.isoformat())
+    return found
+
+
+def output_files() -> list[Path]:
+    config, report_dir = calibration_outputs()
+    files = [config, *sorted(report_dir.iterdir()), *backtest_result().files]
+    assert len(files) >= 10
+    assert sum(p.suffix == ".png" for p in files) >= 5
+    return files
+
+
+def test_png_metadata_is_read():
+    _, report_dir = calibration_outputs()
+    assert b"caresim" in png_text(report_dir / "entries.png")
+
+
+def test_there_are_identifiers_to_look_for():
+    found = secrets()
+    assert len(found) > 5000
+    # The search would find them if they were there.
+    sample = synthetic().episodes[-1].read_text(encoding="utf-8")
+    assert any(s in sample for s in found[:50])
+
+
+@pytest.mark.parametrize("kind", ["text", "png"])
+def test_no_identifier_appears_in_any_output_file(kind):
+    found = secrets()
+    for path in output_files():
+        if path.suffix == ".png":
+            if kind != "png":
+                continue
+            # The pixels are compressed image data; text lives in the metadata chunks.
+            content = png_text(path).decode("latin-1")
+        else:
+            if kind != "text":
+                continue
+            content = path.read_text(encoding="utf-8")
+        leaked = [s for s in found if s in content]
+        assert not leaked, f"{path.name} contains {leaked[:3]}"
+
+
+def test_the_report_and_config_name_no_identifier_column_values(tmp_path):
+    config, report_dir = calibration_outputs()
+    text = config.read_text(encoding="utf-8") + (report_dir / "calibration-report.md").read_text(
+        encoding="utf-8"
+    )
+    for marker in ("SYN-", "SYNUPN", "SYNURN", "ZZ8 ", "ZZ9 "):
+        assert marker not in text
+
+
+def test_errors_about_bad_rows_in_the_report_carry_no_identifiers(tmp_path):
+    data = synthetic()
+    # One bad row (unknown code) in the last year's file, skipped and reported.
+    lines = data.episodes[-1].read_text(encoding="utf-8").splitlines()
+    fields = lines[5].split(",")
+    fields[5] = "Q9"
+    lines[5] = ",".join(fields)
+    bad = tmp_path / "episodes_bad.csv"
+    bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    cal = calibrate([*data.episodes[:-1], bad], data.header, n_bootstrap=0, scale_referrals=False)
+    report = cal.report.estimates.cleaning.to_markdown()
+    assert "episodes_bad.csv, row 6: PLACE code 'Q9' is not a known SSDA903 code" in report
+    assert fields[0] not in report and fields[10] not in report
