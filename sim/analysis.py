@@ -1,0 +1,723 @@
+"""Analysis for notebooks and reports: load results, compare scenarios, tabulate.
+
+Everything here works on the tidy tables of :class:`sim.RunResult`:
+``summary`` (scenario, replication, measure, period, value) and
+``timeseries`` (scenario, replication, date, measure, category, value).
+
+Typical use in a notebook::
+
+    import sim
+    from sim import analysis, plots
+
+    cfg = sim.load_config("configs/worcestershire-2016.toml")
+    base = sim.run(cfg, replications=20, seed=1)
+    more = sim.run(sim.load_config("configs/scenarios/fostering-ratio-66-34.toml"),
+                   replications=20, seed=1, scenario="fostering")
+    analysis.compare(base, more)            # paired differences, one row per measure and period
+    plots.fan_chart(base, "looked_after")   # a matplotlib Figure
+
+Runs in notebooks may use ``backend="process"``: the worker function lives in
+:mod:`sim.runner`, so it can be imported by child processes whether they are
+forked (Linux) or spawned (macOS, Windows).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim.backends import Backend, make_backend
+from sim.config.loader import config_from_dict
+from sim.config.schema import Config
+from sim.errors import CaresimError, ConfigError
+from sim.results import financial_year
+from sim.runner import ReplicationFailure, RunResult, Task, run_task
+
+__all__ = [
+    "KEY_MEASURES",
+    "compare",
+    "compare_costs",
+    "compare_timeseries",
+    "evaluate",
+    "key_table",
+    "load_results",
+    "measure_values",
+    "paired_differences",
+    "partial_years",
+    "reported_window",
+    "resolve_period",
+    "scenario_label",
+    "split_scenarios",
+    "trim_partial",
+]
+
+#: Measures shown first in tables and reports: (measure, label, kind of number).
+KEY_MEASURES: tuple[tuple[str, str, str], ...] = (
+    ("looked_after", "Children looked after on 31 March", "count"),
+    ("external_residential", "  of whom in external residential", "count"),
+    ("in_house_share_fostering", "In-house share of fostering days", "pct"),
+    ("entries", "Children starting care", "count"),
+    ("exits", "Children leaving care", "count"),
+    ("referrals", "Referrals", "count"),
+    ("assessments", "Assessments", "count"),
+    ("caseload_mean", "Cases per social worker (FTE)", "num"),
+    ("cost_placements_gbp", "Placement spend", "gbp"),
+    ("cost_in_house_placements_gbp", "  in-house placements", "gbp"),
+    ("cost_external_placements_gbp", "  external placements", "gbp"),
+    ("cost_allowances_gbp", "Allowances after care", "gbp"),
+    ("cost_total_gbp", "Total spend", "gbp"),
+)
+
+_SUMMARY_COLUMNS = ["scenario", "replication", "measure", "period", "value"]
+_TIMESERIES_COLUMNS = ["scenario", "replication", "date", "measure", "category", "value"]
+
+
+# ------------------------------------------------------------------ loading
+
+
+def _read_table(folder: Path, stem: str) -> pd.DataFrame | None:
+    """Read ``stem.parquet`` or ``stem.csv`` from ``folder``; None when neither exists."""
+    parquet = folder / f"{stem}.parquet"
+    csv = folder / f"{stem}.csv"
+    try:
+        if parquet.exists():
+            return pd.read_parquet(parquet)
+        if csv.exists():
+            dtypes = {"period": str, "scenario": str, "measure": str, "category": str}
+            return pd.read_csv(csv, dtype=dtypes)
+    except (OSError, ValueError) as exc:
+        raise CaresimError(f"{folder}: cannot read {stem} table: {exc}") from None
+    return None
+
+
+def _read_parts(folder: Path, stem: str) -> pd.DataFrame | None:
+    """Concatenate per-chunk tables (``parts/stem-a-b.parquet``) when no combined one exists."""
+    parts = sorted(folder.rglob(f"{stem}-*.parquet"))
+    if not parts:
+        return None
+    try:
+        frames = [pd.read_parquet(p) for p in parts]
+    except (OSError, ValueError) as exc:
+        raise CaresimError(f"{folder}: cannot read {stem} parts: {exc}") from None
+    return pd.concat(frames, ignore_index=True).sort_values(
+        ["scenario", "replication"], kind="stable"
+    )
+
+
+def _tidy_summary(frame: pd.DataFrame, where: Path) -> pd.DataFrame:
+    missing = [c for c in _SUMMARY_COLUMNS if c not in frame.columns]
+    if missing:
+        raise CaresimError(
+            f"{where}: summary table lacks columns {missing}; expected {_SUMMARY_COLUMNS}"
+        )
+    out = frame[_SUMMARY_COLUMNS].copy()
+    out["scenario"] = out["scenario"].astype(str)
+    out["measure"] = out["measure"].astype(str)
+    out["period"] = out["period"].astype(str)
+    out["replication"] = out["replication"].astype(int)
+    out["value"] = out["value"].astype(float)
+    return out
+
+
+def _tidy_timeseries(frame: pd.DataFrame | None, where: Path) -> pd.DataFrame:
+    if frame is None:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in _TIMESERIES_COLUMNS})
+    missing = [c for c in _TIMESERIES_COLUMNS if c not in frame.columns]
+    if missing:
+        raise CaresimError(
+            f"{where}: time-series table lacks columns {missing}; expected {_TIMESERIES_COLUMNS}"
+        )
+    out = frame[_TIMESERIES_COLUMNS].copy()
+    out["date"] = pd.to_datetime(out["date"])
+    out["scenario"] = out["scenario"].astype(str)
+    out["replication"] = out["replication"].astype(int)
+    out["value"] = out["value"].astype(float)
+    for col in ("measure", "category"):
+        out[col] = out[col].astype(str).astype("category")
+    return out
+
+
+def load_results(folder: str | Path) -> RunResult:
+    """Load a results folder written by ``caresim run`` into a :class:`sim.RunResult`.
+
+    The folder holds ``manifest.json`` and a summary table (``summary.parquet``
+    or ``summary.csv``), usually with a time-series table
+    (``timeseries.parquet`` or ``timeseries.csv``). A folder holding only
+    per-replication tables (``**/summary*.parquet``) is read by joining them.
+
+    Parameters
+    ----------
+    folder
+        The results folder.
+
+    Returns
+    -------
+    RunResult
+        With the resolved config and seed taken from the manifest.
+
+    Raises
+    ------
+    CaresimError
+        When the folder, its manifest or its summary table is missing or unreadable.
+
+    Examples
+    --------
+    >>> from sim.analysis import load_results
+    >>> res = load_results("results/worcestershire-2016")   # doctest: +SKIP
+    >>> res.summary_stats().query("measure == 'looked_after'")  # doctest: +SKIP
+
+    """
+    where = Path(folder)
+    if not where.is_dir():
+        raise CaresimError(f"{where}: no such results folder")
+    manifest_path = where / "manifest.json"
+    if not manifest_path.exists():
+        raise CaresimError(
+            f"{where}: not a caresim results folder (no manifest.json); "
+            "write one with `caresim run CONFIG --out DIR`"
+        )
+    try:
+        manifest: dict[str, Any] = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise CaresimError(f"{manifest_path}: cannot read manifest: {exc}") from None
+    summary = _read_table(where, "summary")
+    if summary is None:
+        summary = _read_parts(where, "summary")
+    if summary is None:
+        raise CaresimError(f"{where}: no summary.parquet or summary.csv")
+    timeseries = _read_table(where, "timeseries")
+    if timeseries is None:
+        timeseries = _read_parts(where, "timeseries")
+    if "config" not in manifest:
+        raise CaresimError(f"{manifest_path}: manifest has no 'config' (the resolved config)")
+    try:
+        config = config_from_dict(manifest["config"], source=f"{manifest_path} (config)")
+    except ConfigError as exc:
+        raise CaresimError(
+            f"{where}: the config stored in manifest.json does not validate with this "
+            f"version of caresim:\n{exc}"
+        ) from None
+    seed = manifest.get("seed")
+    if seed is None:
+        raise CaresimError(f"{manifest_path}: manifest has no 'seed'")
+    manifest.setdefault("results_folder", str(where))
+    parameters = _read_table(where, "parameters")
+    extra = {} if parameters is None else {"parameters": parameters}
+    return RunResult(
+        summary=_tidy_summary(summary, where),
+        timeseries=_tidy_timeseries(timeseries, where),
+        config=config,
+        seed=int(seed),
+        manifest=manifest,
+        **extra,
+    )
+
+
+def scenario_label(result: RunResult) -> str:
+    """Name of the scenario(s) in ``result``: its ``scenario`` column values joined."""
+    names = list(dict.fromkeys(result.summary["scenario"].astype(str)))
+    return ", ".join(names) if names else result.config.run.name
+
+
+def split_scenarios(result: RunResult) -> dict[str, RunResult]:
+    """Split a result holding several scenarios into one result per scenario (in order).
+
+    A ``caresim compare`` folder stores each scenario's config in its manifest
+    (``scenarios.<label>.config``); each part gets its own config when it is there.
+    """
+    out: dict[str, RunResult] = {}
+    names = list(dict.fromkeys(result.summary["scenario"].astype(str)))
+    stored = result.manifest.get("scenarios")
+    for name in names:
+        config = result.config
+        manifest = result.manifest
+        if isinstance(stored, dict) and isinstance(stored.get(name), dict):
+            entry = stored[name]
+            if "config" in entry:
+                config = config_from_dict(entry["config"], source=f"manifest scenario {name}")
+                manifest = {
+                    **result.manifest,
+                    "config": entry["config"],
+                    "config_source": entry.get("source", result.manifest.get("config_source")),
+                }
+        s = result.summary[result.summary["scenario"] == name].reset_index(drop=True)
+        ts = result.timeseries
+        if len(ts):
+            ts = ts[ts["scenario"] == name].reset_index(drop=True)
+        out[name] = RunResult(
+            summary=s,
+            timeseries=ts,
+            config=config,
+            seed=result.seed,
+            manifest=manifest,
+            parameters=result.parameters,
+        )
+    return out
+
+
+# --------------------------------------------------------------- comparing
+
+
+def _check_common_random_numbers(base: RunResult, other: RunResult) -> None:
+    if base.seed != other.seed:
+        raise CaresimError(
+            f"cannot pair replications: the results used different seeds ({base.seed} and "
+            f"{other.seed}); rerun both with the same --seed so that they share common "
+            "random numbers"
+        )
+    reps_a = {int(k) for k in base.summary["replication"].unique()}
+    reps_b = {int(k) for k in other.summary["replication"].unique()}
+    if reps_a != reps_b:
+        only_a = sorted(reps_a - reps_b)[:5]
+        only_b = sorted(reps_b - reps_a)[:5]
+        raise CaresimError(
+            "cannot pair replications: the results hold different replication indices "
+            f"(only in base: {only_a}; only in scenario: {only_b}); run both with the same "
+            "number of replications"
+        )
+
+
+def _label(result: RunResult) -> str:
+    names = result.summary["scenario"].astype(str).unique()
+    if len(names) != 1:
+        raise CaresimError(
+            f"expected one scenario in a result, found {len(names)}: {list(names)}; "
+            "use sim.analysis.split_scenarios first"
+        )
+    return str(names[0])
+
+
+def paired_differences(
+    base: RunResult,
+    other: RunResult,
+    *,
+    measures: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """Per-replication differences ``other − base`` of every summary measure and period.
+
+    Replication ``k`` of both results used the same random numbers (same seed
+    and index), so their difference removes most of the noise shared by the two
+    runs. Raises :class:`CaresimError` if the seeds or replication indices differ.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns: scenario, measure, period, replication, base, value (the
+        scenario's), difference.
+
+    """
+    _check_common_random_numbers(base, other)
+    name = _label(other)
+    cols = ["replication", "measure", "period", "value"]
+    a = base.summary[cols]
+    b = other.summary[cols]
+    if measures is not None:
+        keep = list(measures)
+        a = a[a["measure"].isin(keep)]
+        b = b[b["measure"].isin(keep)]
+    merged = a.merge(
+        b, on=["replication", "measure", "period"], suffixes=("_base", ""), how="inner"
+    )
+    merged = merged.rename(columns={"value_base": "base"})
+    merged["period"] = merged["period"].map(str)  # plain str, not numpy's str_
+    merged["difference"] = merged["value"] - merged["base"]
+    merged.insert(0, "scenario", name)
+    return merged[
+        ["scenario", "measure", "period", "replication", "base", "value", "difference"]
+    ].reset_index(drop=True)
+
+
+def _interval_stats(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    g = frame.groupby(by, sort=False, observed=True)
+    out = g.agg(
+        n=("difference", "count"),
+        base_mean=("base", "mean"),
+        scenario_mean=("value", "mean"),
+        mean=("difference", "mean"),
+        sd=("difference", "std"),
+        p10=("difference", lambda x: x.quantile(0.10)),
+        p50=("difference", "median"),
+        p90=("difference", lambda x: x.quantile(0.90)),
+        share_above_zero=("difference", lambda x: float((x > 0).mean())),
+    )
+    n = out["n"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        half = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * out["sd"].to_numpy() / np.sqrt(n)
+        rel = out["mean"].to_numpy() / out["base_mean"].abs().to_numpy()
+    out["ci95_low"] = out["mean"] - np.where(n > 1, half, np.nan)
+    out["ci95_high"] = out["mean"] + np.where(n > 1, half, np.nan)
+    out["relative_change"] = np.where(np.isfinite(rel), rel, np.nan)
+    return out.reset_index()
+
+
+def compare(
+    base: RunResult,
+    other: RunResult,
+    *,
+    measures: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """Paired comparison of a scenario with a base, one row per summary measure and period.
+
+    Both results must come from the same seed and replication indices, so that
+    replication ``k`` of each shares its random numbers (common random numbers).
+
+    Parameters
+    ----------
+    base
+        The reference run.
+    other
+        The scenario run.
+    measures
+        Restrict to these summary measures (default: all).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns: scenario, measure, period, n (replications), base_mean,
+        scenario_mean, mean (mean difference), sd, p10, p50, p90 (quantiles of
+        the per-replication difference), share_above_zero, ci95_low,
+        ci95_high (t-interval of the mean difference), relative_change (mean
+        difference / |base mean|).
+
+    Raises
+    ------
+    CaresimError
+        If the runs used different seeds or replication indices.
+
+    Examples
+    --------
+    >>> import sim
+    >>> from sim.analysis import compare
+    >>> cfg = sim.load_config("configs/worcestershire-2016.toml", {"run.years": 1})
+    >>> base = sim.run(cfg, replications=3, seed=7)
+    >>> more = sim.run(sim.with_overrides(cfg, {"placement_types.foster_in_house.capacity": 260}),
+    ...                replications=3, seed=7, scenario="more carers")
+    >>> d = compare(base, more, measures=["in_house_share_fostering"])
+    >>> d[["scenario", "measure", "period", "n"]].astype(str).values.tolist()
+    [['more carers', 'in_house_share_fostering', '2016-17', '3']]
+    >>> bool((d["mean"] > 0).all())
+    True
+
+    """
+    diffs = paired_differences(base, other, measures=measures)
+    return _interval_stats(diffs, ["scenario", "measure", "period"])
+
+
+def compare_timeseries(
+    base: RunResult,
+    other: RunResult,
+    measure: str,
+    category: str = "all",
+) -> pd.DataFrame:
+    """Paired differences ``other − base`` of one monthly measure, summarised per month.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns: date, n, base_mean, scenario_mean, mean, sd, p10, p50, p90,
+        share_above_zero, ci95_low, ci95_high, relative_change.
+
+    """
+    _check_common_random_numbers(base, other)
+    if not len(base.timeseries) or not len(other.timeseries):
+        raise CaresimError("both results need a time-series table to compare months")
+
+    def pick(res: RunResult) -> pd.DataFrame:
+        ts = res.timeseries
+        sel = (ts["measure"] == measure) & (ts["category"] == category)
+        if not sel.any():
+            _unknown_series(ts, measure, category)
+        return ts.loc[sel, ["replication", "date", "value"]]
+
+    merged = pick(base).merge(pick(other), on=["replication", "date"], suffixes=("_base", ""))
+    merged = merged.rename(columns={"value_base": "base"})
+    merged["difference"] = merged["value"] - merged["base"]
+    return _interval_stats(merged, ["date"])
+
+
+def _unknown_series(ts: pd.DataFrame, measure: str, category: str) -> None:
+    measures = sorted(set(ts["measure"].astype(str)))
+    if measure not in measures:
+        raise CaresimError(
+            f"unknown time-series measure {measure!r}; available: {', '.join(measures)}"
+        )
+    cats = sorted(set(ts.loc[ts["measure"] == measure, "category"].astype(str)))
+    raise CaresimError(
+        f"time-series measure {measure!r} has no category {category!r}; available: "
+        f"{', '.join(cats)}"
+    )
+
+
+# ----------------------------------------------------------------- tables
+
+
+# Days a period may lack and still count as whole (years are 365.25 days in the model).
+_SLACK_DAYS = 1
+
+
+def reported_window(config: Config) -> tuple[dt.date, dt.date]:
+    """First reported day and the day after the last one (``run.start_date`` + horizon)."""
+    start = config.run.start_date
+    return start, start + dt.timedelta(days=config.run.horizon_days)
+
+
+def partial_years(config: Config) -> dict[str, int]:
+    """Financial years the run covers only in part, with the days it covers.
+
+    A horizon that is not a whole number of years (or ``years = 3``, which is
+    1,096 days) reports a stub of the next year; its yearly totals are not
+    comparable with full years.
+
+    >>> import sim
+    >>> cfg = sim.load_config("configs/worcestershire-2016.toml", {"run.years": 3})
+    >>> partial_years(cfg)
+    {'2019-20': 1}
+
+    """
+    start, end = reported_window(config)
+    out: dict[str, int] = {}
+    day = start
+    while day < end:
+        fy = financial_year(day)
+        fy_start = dt.date(int(fy[:4]), 4, 1)
+        fy_end = dt.date(int(fy[:4]) + 1, 4, 1)
+        covered = (min(end, fy_end) - max(start, fy_start)).days
+        # A year of 365.25 days leaves 31 March of a leap year out; that is still a full year.
+        if covered < (fy_end - fy_start).days - _SLACK_DAYS:
+            out[fy] = covered
+        day = fy_end
+    return out
+
+
+def trim_partial(result: RunResult) -> RunResult:
+    """Drop part-covered financial years (summary) and part-covered months (time series).
+
+    Yearly totals and monthly flows of a period the run covers only in part
+    look like sudden drops; charts and report tables leave them out.
+    """
+    _start, end = reported_window(result.config)
+    partial = set(partial_years(result.config))
+    s = result.summary
+    s = s[~s["period"].astype(str).isin(partial)].reset_index(drop=True)
+    ts = result.timeseries
+    if len(ts):
+        months = pd.to_datetime(ts["date"])
+        month_end = months + pd.offsets.MonthBegin(1)
+        slack = pd.Timedelta(days=_SLACK_DAYS)
+        ts = ts[month_end <= pd.Timestamp(end) + slack].reset_index(drop=True)
+    return RunResult(
+        summary=s,
+        timeseries=ts,
+        config=result.config,
+        seed=result.seed,
+        manifest=result.manifest,
+        parameters=result.parameters,
+    )
+
+
+def resolve_period(summary: pd.DataFrame, measure: str, period: str | None) -> str:
+    """Return the summary period of ``measure`` meant by ``period``.
+
+    ``None`` means the last period reported. A date that ends a financial year
+    (``2019-03-31``) names that year (``2018-19``) for yearly measures, and a
+    financial year (``2018-19``) names its 31 March for snapshot measures.
+    """
+    if measure not in set(summary["measure"]):
+        known = sorted(set(summary["measure"]))
+        raise CaresimError(f"unknown summary measure {measure!r}; available: {', '.join(known)}")
+    periods = list(dict.fromkeys(summary.loc[summary["measure"] == measure, "period"]))
+    if period is None:
+        return str(periods[-1])
+    if period in periods:
+        return period
+    alt = None
+    try:
+        alt = financial_year(dt.date.fromisoformat(period) - dt.timedelta(days=1))
+    except ValueError:
+        if len(period) == 7 and period[4] == "-" and period[:4].isdigit():
+            alt = f"{int(period[:4]) + 1}-03-31"
+    if alt in periods:
+        return str(alt)
+    raise CaresimError(
+        f"measure {measure!r} has no period {period!r}; available: {', '.join(map(str, periods))}"
+    )
+
+
+def measure_values(result: RunResult, measure: str, period: str | None = None) -> pd.Series:
+    """Per-replication values of one summary measure, indexed by replication.
+
+    ``period`` may be a financial year (``2018-19``), a 31 March date, ``all``
+    or ``mean`` (the mean over the measure's periods); None means the last.
+    """
+    s = result.summary
+    if period == "mean":
+        if measure not in set(s["measure"]):
+            resolve_period(s, measure, None)
+        sel = s[s["measure"] == measure]
+        return sel.groupby("replication")["value"].mean()
+    p = resolve_period(s, measure, period)
+    sel = s[(s["measure"] == measure) & (s["period"] == p)]
+    return sel.set_index("replication")["value"].sort_index()
+
+
+def _fmt(value: float, kind: str) -> str:
+    if value != value:  # NaN
+        return "–"
+    if kind == "gbp":
+        return f"£{value / 1e6:,.1f}m"
+    if kind == "pct":
+        return f"{100 * value:.0f}%"
+    if kind == "num":
+        return f"{value:.1f}"
+    return f"{value:,.0f}"
+
+
+def key_table(
+    result: RunResult, *, measures: Sequence[tuple[str, str, str]] = KEY_MEASURES
+) -> pd.DataFrame:
+    """Median (P10–P90) across replications of the key measures, one column per year.
+
+    Snapshot periods (``2018-03-31``) are shown in the column of the financial
+    year they end (``2017-18``). Cells are formatted text, ready to print.
+    """
+    st = trim_partial(result).summary_stats()
+    rows = []
+    for measure, label, kind in measures:
+        sel = st[st["measure"] == measure]
+        if sel.empty:
+            continue
+        row: dict[str, str] = {"measure": label.strip(), "": measure}
+        for _, r in sel.iterrows():
+            period = str(r["period"])
+            if period == "all":
+                continue
+            if len(period) == 10:
+                period = financial_year(pd.Timestamp(period).date())
+            row[period] = f"{_fmt(r['p50'], kind)} ({_fmt(r['p10'], kind)}–{_fmt(r['p90'], kind)})"
+        rows.append(row)
+    frame = pd.DataFrame(rows).fillna("")
+    return frame.rename(columns={"": "key"})
+
+
+# ------------------------------------------------------- running many points
+
+
+def evaluate(
+    configs: Sequence[Config],
+    *,
+    replications: int,
+    seed: int,
+    backend: str | Backend = "serial",
+    workers: int | None = None,
+) -> list[pd.DataFrame]:
+    """Summary tables of several configs, each run with the same seed and replications.
+
+    This is the engine of sensitivity analysis and goal-seeking: every config
+    gets replications ``0 .. replications-1`` of ``seed`` (common random
+    numbers). All (config, replication) pairs go to one backend at once, so a
+    process pool stays busy even when each config has few replications. Pass
+    an open backend (``with make_backend("process") as be: ...``) to reuse its
+    workers across calls.
+
+    Returns
+    -------
+    list of pandas.DataFrame
+        One tidy summary (scenario, replication, measure, period, value) per config.
+
+    Raises
+    ------
+    CaresimError
+        If a replication fails (naming the config's position and the replication).
+
+    """
+    if replications < 1:
+        raise CaresimError(f"replications must be >= 1, got {replications}")
+    if not configs:
+        return []
+    tasks = [
+        Task(config=c, seed=seed, replications=(k,), scenario=str(i), timeseries=())
+        for i, c in enumerate(configs)
+        for k in range(replications)
+    ]
+    owned = isinstance(backend, str)
+    be = make_backend(backend, workers=workers) if isinstance(backend, str) else backend
+    if owned and (backend == "serial" or len(tasks) == 1):
+        be = make_backend("serial")
+    parts: dict[int, list[pd.DataFrame]] = {i: [] for i in range(len(configs))}
+    failures: list[str] = []
+    if owned:
+        be.__enter__()
+    try:
+        for items in be.imap(run_task, tasks):
+            for item in items:
+                if isinstance(item, ReplicationFailure):
+                    failures.append(f"point {item.scenario}: {item.describe()}")
+                else:
+                    parts[int(item.scenario)].append(item.summary)
+    finally:
+        if owned:
+            be.__exit__(None, None, None)
+    if failures:
+        raise CaresimError("some runs failed:\n  " + "\n  ".join(failures[:10]))
+    out = []
+    for i in range(len(configs)):
+        frame = pd.concat(parts[i], ignore_index=True).sort_values(["replication"], kind="stable")
+        frame["scenario"] = "point"
+        out.append(frame.reset_index(drop=True))
+    return out
+
+
+def compare_costs(
+    base: RunResult,
+    other: RunResult,
+    *,
+    period: str | None = None,
+) -> pd.DataFrame:
+    """Paired differences of spend by cost category (placement type, allowances, staff, ...).
+
+    Monthly ``cost_gbp`` by category is summed per replication over a
+    financial year (``period="2018-19"``) or the whole reported horizon
+    (``period=None``), then compared as in :func:`compare`. Categories with
+    no spend in either run are dropped.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns: category, n, base_mean, scenario_mean, mean, sd, p10, p50, p90,
+        share_above_zero, ci95_low, ci95_high, relative_change (£ over the period).
+
+    """
+    _check_common_random_numbers(base, other)
+    if not len(base.timeseries) or not len(other.timeseries):
+        raise CaresimError("both results need a time-series table to compare costs by category")
+
+    def totals(res: RunResult) -> pd.DataFrame:
+        ts = res.timeseries
+        ts = ts[(ts["measure"] == "cost_gbp") & (ts["category"] != "all")]
+        if period is not None:
+            years = ts["date"].map(lambda d: financial_year(pd.Timestamp(d).date()))
+            if period not in set(years):
+                raise CaresimError(
+                    f"no months in financial year {period!r}; available: "
+                    f"{', '.join(sorted(set(years)))}"
+                )
+            ts = ts[years == period]
+        out = ts.groupby(["replication", "category"], observed=True)["value"].sum().reset_index()
+        out["category"] = out["category"].astype(str)
+        return out
+
+    merged = totals(base).merge(
+        totals(other), on=["replication", "category"], how="outer", suffixes=("_base", "")
+    )
+    merged = merged.fillna({"value_base": 0.0, "value": 0.0}).rename(columns={"value_base": "base"})
+    merged["difference"] = merged["value"] - merged["base"]
+    out = _interval_stats(merged, ["category"])
+    spent = (out["base_mean"].abs() + out["scenario_mean"].abs()) > 0
+    return out[spent].reset_index(drop=True)
