@@ -38,7 +38,9 @@ __all__ = [
     "write_config",
 ]
 
-DEFAULT_TEMPLATE = Path("configs/worcestershire-2016.toml")
+#: The baseline shipped with caresim, found relative to the source tree (not the
+#: working directory), so calibration works from any folder.
+DEFAULT_TEMPLATE = Path(__file__).resolve().parents[2] / "configs" / "worcestershire-2016.toml"
 
 #: Keys that describe structure (labels, links), not values to fill in.
 _STRUCTURAL = frozenset(

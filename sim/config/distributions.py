@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
+from itertools import pairwise
 from statistics import NormalDist
 from typing import Annotated, Literal
 
@@ -201,9 +202,9 @@ class Empirical(_Dist):
             raise ValueError("probabilities and values must have the same length")
         if p[0] != 0.0 or p[-1] != 1.0:
             raise ValueError("probabilities must start at 0 and end at 1")
-        if any(b <= a for a, b in zip(p, p[1:], strict=False)):
+        if any(b <= a for a, b in pairwise(p)):
             raise ValueError("probabilities must increase strictly")
-        if any(b < a for a, b in zip(v, v[1:], strict=False)):
+        if any(b < a for a, b in pairwise(v)):
             raise ValueError("values must not decrease")
         if v[0] < 0:
             raise ValueError("values must be >= 0")

@@ -134,8 +134,16 @@ class RunConfig(_Model):
 
     @property
     def horizon_days(self) -> int:
-        """Reported horizon in whole days."""
-        return int(round(self.years * 365.25))
+        """Reported horizon in whole days.
+
+        Whole years end on the same calendar date (5 years from 1 April 2016
+        end on 31 March 2021, with no stub of the next financial year); other
+        horizons are ``years`` × 365.25 days, rounded.
+        """
+        if float(self.years).is_integer():
+            start = self.start_date
+            return (start.replace(year=start.year + int(self.years)) - start).days
+        return round(self.years * 365.25)
 
 
 # --------------------------------------------------------------- referrals
@@ -474,7 +482,8 @@ class EntryPlacementBand(_Model):
         for k, x in v.items():
             if k not in ENTRY_CATEGORY_ORDER:
                 raise ValueError(
-                    f"unknown entry category {k!r}; expected one of {', '.join(ENTRY_CATEGORY_ORDER)}"
+                    f"unknown entry category {k!r}; expected one of "
+                    + ", ".join(ENTRY_CATEGORY_ORDER)
                 )
             if x < 0:
                 raise ValueError(f"share for {k} must be >= 0")
@@ -817,8 +826,8 @@ class Config(_Model):
             raise ValueError(f"placement_policy.fallback: unknown placement type {pol.fallback!r}")
         if pol.fallback is not None and types[pol.fallback].capacity is not None:
             raise ValueError(
-                f"placement_policy.fallback: {pol.fallback!r} has a capacity limit; the fallback is "
-                "where children go when nothing else is free, so it must be unlimited"
+                f"placement_policy.fallback: {pol.fallback!r} has a capacity limit; the fallback "
+                "is where children go when nothing else is free, so it must be unlimited"
             )
         if self.child_protection.escalate_to_cp_probability > 0:
             raise ValueError(
@@ -911,14 +920,16 @@ class Config(_Model):
     def describe(self) -> str:
         """Plain-language summary of what the config describes."""
         r = self.run
+        fd = self.front_door
         lines = [
             f"{r.name}",
             f"  period: {r.start_date} for {r.years:g} years"
             + (f" after a {r.warmup_days}-day warm-up" if r.warmup_days else ""),
             f"  referrals: {self.referrals.rate_per_year.initial():,.0f} a year"
             f" (trend {self.referrals.trend_per_year:+.1%} a year)",
-            f"  thresholds: early help above P{100 * self.front_door.early_help_above_percentile.initial():.0f}, "
-            f"assessment above P{100 * self.front_door.assessment_above_percentile.initial():.0f}"
+            f"  thresholds: early help above "
+            f"P{100 * fd.early_help_above_percentile.initial():.0f}, "
+            f"assessment above P{100 * fd.assessment_above_percentile.initial():.0f}"
             " of observed need",
             f"  edge of care: {self.edge_of_care.capacity.initial():g} places",
             "  placement types:",

@@ -20,7 +20,17 @@ from sim.model.entities import DAYS_PER_YEAR, Child
 if TYPE_CHECKING:
     from sim.model.simulation import Simulation
 
-__all__ = ["Allocator", "ModelError"]
+__all__ = ["MOVE_REASONS", "Allocator", "ModelError"]
+
+#: Why a child changes placement.
+MOVE_REASONS: tuple[str, ...] = (
+    "breakdown",
+    "step_down",
+    "pre_exit",
+    "waiting_list",
+    "bring_back",
+    "capacity_reduced",
+)
 
 _SCAN_LIMIT = 64  # how far to look down a queue for an eligible child
 
@@ -87,7 +97,10 @@ class Allocator:
             for n, t in zip(self.names, types, strict=True)
         ]
         self.lv_cost = [self.rec.level_index("cost_rate_gbp_per_day", n) for n in self.names]
-        self.fl_move: dict[str, int] = {}
+        # Registered up front so that every replication has the same rows.
+        self.fl_move: dict[str, int] = {
+            reason: self.rec.flow_index("moves", reason) for reason in MOVE_REASONS
+        }
         self.fl_move_all = self.rec.flow_index("moves", "all")
         self.lv_waiting = self.rec.level_index("waiting", "all")
         self.fl_3plus = self.rec.flow_index("children_3plus_placements", "all")
