@@ -26,7 +26,7 @@ BASELINE = "configs/worcestershire-2016.toml"
 
 
 def _ensure_env(extras: str) -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - say so plainly on an old Python
         sys.exit(f"caresim needs Python 3.11 or newer; this is {sys.version.split()[0]}")
     stamp = VENV / f".installed-{extras or 'base'}"
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
@@ -38,7 +38,7 @@ def _ensure_env(extras: str) -> None:
     print("Installing caresim and its dependencies (first time only) ...", flush=True)
     target = f".[{extras}]" if extras else "."
     subprocess.run(
-        [str(PYTHON), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-e", target],
+        [str(PYTHON), "-m", "pip", "install", "-q", "--disable-pip-version-check", "-e", target],
         cwd=ROOT,
         check=True,
     )

@@ -249,7 +249,8 @@ def report(r: dict[str, Any]) -> str:
         "",
         "| measure | figure | target |",
         "|---|---|---|",
-        f"| bare SimPy kernel (timeout loop) | {k['events'] / k['seconds']:,.0f} events/s | reference |",
+        f"| bare SimPy kernel (timeout loop) | {k['events'] / k['seconds']:,.0f} events/s "
+        "| reference |",
         f"| baseline, 5-year replication | {b['seconds']:.2f} s, {b['events']:,} events "
         f"({b['events'] / b['seconds']:,.0f} events/s), peak {b['peak_mb']:.0f} MB | ≤ 0.5 s |",
         f"| Erlang-loss workload, 20 years: lean SimPy | {le['seconds']:.3f} s | |",

@@ -54,18 +54,24 @@ class U:
 class Family:
     """A referred family (sibling group)."""
 
-    __slots__ = ("births", "fid", "need", "u")
+    __slots__ = ("assessed_pct", "births", "fid", "need", "need_pct", "size", "triage_pct", "u")
 
-    def __init__(self, fid: int, births: list[float], need: float, u: list[float]):
+    def __init__(
+        self,
+        fid: int,
+        births: list[float],
+        need: float,
+        u: list[float],
+        scores: tuple[float, float, float] | None = None,
+    ):
         self.fid = fid
         self.births = births  # simulation day of birth of each child
+        self.size = len(births)  # number of children
         self.need = need  # latent need, standard normal scale
         self.u = u
-
-    @property
-    def size(self) -> int:
-        """Number of children in the family."""
-        return len(self.births)
+        # Percentiles of true need, of the score triage sees and of the assessed
+        # score; computed lazily (or in bulk for new families, see Simulation).
+        self.need_pct, self.triage_pct, self.assessed_pct = scores or (-1.0, -1.0, -1.0)
 
     def ages_years(self, now: float) -> list[float]:
         """Ages of the children at ``now`` (years)."""

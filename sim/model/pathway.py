@@ -49,9 +49,10 @@ def refer(sim: Simulation, fam: Family, *, rereferral: bool) -> None:
     u = fam.u
     n = fam.size
     rec.count(ix.fl_ref_re if rereferral else ix.fl_ref_new, n)
-    observed = (fam.need + p.obs_sd * _inv(_clip(u[S.TRIAGE_NOISE]))) / p.obs_scale
-    pct = _cdf(observed)
-    underserved = _cdf(fam.need) > p.statutory_pct
+    if fam.triage_pct < 0:
+        fam.need_pct, fam.triage_pct, fam.assessed_pct = scores(sim, fam.need, u)
+    pct = fam.triage_pct
+    underserved = fam.need_pct > p.statutory_pct
     if pct < sim.eh_threshold:
         rec.count(ix.fl_triage_nfa, n)
         close_case(sim, fam, underserved=underserved)
@@ -101,6 +102,7 @@ def resume_assessment(sim: Simulation, fam: Family, elapsed_days: float) -> None
     sim.open_cases(ix.lv_open_as, fam.size)
     total = p.assessment_days.conditional_ppf(fam.u[S.ASSESSMENT_DAYS], elapsed_days)
     underserved = _cdf(fam.need) > p.statutory_pct
+    fam.need_pct, fam.triage_pct, fam.assessed_pct = scores(sim, fam.need, fam.u)
     _after(sim, max(total - elapsed_days, 0.0), lambda: finish_assessment(sim, fam, underserved))
 
 
@@ -110,7 +112,7 @@ def finish_assessment(sim: Simulation, fam: Family, underserved: bool) -> None:
     u = fam.u
     n = fam.size
     sim.open_cases(ix.lv_open_as, -n)
-    assessed = _cdf((fam.need + p.assess_sd * _inv(_clip(u[S.ASSESSMENT_NOISE]))) / p.assess_scale)
+    assessed = fam.assessed_pct
     if assessed < p.cin_pct:
         rec.count(ix.fl_outcome["not_in_need"], n)
         close_case(sim, fam, underserved=underserved)
@@ -247,6 +249,19 @@ def close_case(
     if not births or now + delay >= sim.length_days:
         return
     sim.schedule_rereferral(fam, births, delay)
+
+
+def scores(sim: Simulation, need: float, u: list[float]) -> tuple[float, float, float]:
+    """Percentiles of a family's true need, triage score and assessed score.
+
+    Scores are need plus independent normal noise, standardised so that the
+    percentile is of the score among all referrals (the thresholds' scale).
+    :meth:`Simulation._arrivals` computes the same for new families in bulk.
+    """
+    p = sim.p
+    triage = (need + p.obs_sd * _inv(_clip(u[S.TRIAGE_NOISE]))) / p.obs_scale
+    assessed = (need + p.assess_sd * _inv(_clip(u[S.ASSESSMENT_NOISE]))) / p.assess_scale
+    return _cdf(need), _cdf(triage), _cdf(assessed)
 
 
 def drifted_need(need: float, u_drift: float, sd: float) -> float:

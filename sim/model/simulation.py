@@ -322,7 +322,16 @@ class Simulation:
             ).tolist()
             ages = self._ages_from_u(blocks[:, S.AGE : S.AGE + 3].ravel()).reshape(-1, 3)
             births = (t_chunk[:, None] - ages * DAYS_PER_YEAR).tolist()
-            needs = special.ndtri(np.clip(blocks[:, S.NEED], 1e-12, 1 - 1e-12)).tolist()
+            clipped = np.clip(blocks, 1e-12, 1 - 1e-12)
+            need = special.ndtri(clipped[:, S.NEED])
+            triage = (need + p.obs_sd * special.ndtri(clipped[:, S.TRIAGE_NOISE])) / p.obs_scale
+            assessed = (need + p.assess_sd * special.ndtri(clipped[:, S.ASSESSMENT_NOISE])) / (
+                p.assess_scale
+            )
+            score_rows = np.column_stack(
+                [special.ndtr(need), special.ndtr(triage), special.ndtr(assessed)]
+            ).tolist()
+            needs = need.tolist()
             rows = blocks.tolist()
             for j, t in enumerate(t_chunk.tolist()):
                 yield env.timeout(t - last)
@@ -331,7 +340,7 @@ class Simulation:
                 b = births[j][: min(n, 3)]
                 for _ in range(3, n):  # families larger than three: extra ages
                     b.append(t - self._age_from_u(self.placement_u.next()) * DAYS_PER_YEAR)
-                fam = Family(self._next_family, b, needs[j], rows[j])
+                fam = Family(self._next_family, b, needs[j], rows[j], score_rows[j])
                 self._next_family += 1
                 pathway.refer(self, fam, rereferral=False)
 
