@@ -860,10 +860,10 @@ class Config(_Model):
                     "finite capacity and there is no fallback: give one type no capacity limit "
                     "or set placement_policy.fallback"
                 )
-        for i, group in enumerate(self.initial_population.allowances):
-            if group.route not in self.exits.routes:
+        for i, allowance in enumerate(self.initial_population.allowances):
+            if allowance.route not in self.exits.routes:
                 raise ValueError(
-                    f"initial_population.allowances[{i}].route: route {group.route!r} is not "
+                    f"initial_population.allowances[{i}].route: route {allowance.route!r} is not "
                     "in exits.routes"
                 )
         for name, route in self.exits.routes.items():
@@ -881,12 +881,13 @@ class Config(_Model):
         occupied: dict[str, int] = {}
         for g in self.initial_population.looked_after:
             occupied[g.placement] = occupied.get(g.placement, 0) + g.count
-        for name, n in occupied.items():
-            cap = types[name].capacity
+        for type_name, n_children in occupied.items():
+            cap = types[type_name].capacity
             start = self.run.start_date - dt.timedelta(days=self.run.warmup_days)
-            if cap is not None and n > cap.value_at(start):
+            if cap is not None and n_children > cap.value_at(start):
                 raise ValueError(
-                    f"initial_population puts {n} children in {name!r} whose capacity on "
+                    f"initial_population puts {n_children} children in {type_name!r} whose "
+                    "capacity on "
                     f"{start} is {cap.value_at(start):g}"
                 )
         return self

@@ -191,7 +191,7 @@ def cumulative_exit_bands(
                 cum.append((r, acc))
             d = band.durations_days.get(r)  # type: ignore[call-overload]
             if d is None and r in routes and r != "leaving_care":
-                d = routes[r].duration_days  # type: ignore[index]
+                d = routes[r].duration_days
             if d is not None and r != "leaving_care":
                 durations[r] = d
         out.append((band.min_age_years, band.max_age_years, (cum, durations)))

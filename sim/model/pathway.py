@@ -229,7 +229,7 @@ def care_bound(sim: Simulation, fam: Family) -> None:
             rec.count(ix.fl_edge_failed, n)
             sim.enter_care(fam)
 
-    _after(sim, p.edge_days.ppf(u[S.EDGE_DAYS]), _end)  # type: ignore[union-attr]
+    _after(sim, p.edge_days.ppf(u[S.EDGE_DAYS]), _end)
 
 
 def close_case(

@@ -198,7 +198,7 @@ class Allocator:
             rec.count(self.fl_3plus)
         rec.add(self.lv_occ[i], 1, now)
         dist = self.cost_dist[i]
-        base = 1.0 if dist is None else dist.ppf(self._draw())  # type: ignore[attr-defined]
+        base = 1.0 if dist is None else dist.ppf(self._draw())
         child.base_cost = base
         self.sum_base[i] += base
         rec.set(self.lv_cost[i], self.price[i] * self.sum_base[i] / 7.0, now)

@@ -12,6 +12,7 @@ import gc
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from types import SimpleNamespace
 from typing import Any
 
@@ -501,16 +502,17 @@ class Simulation:
                 care.start_child(self, child, 0.0, days_in_care=in_care, route=forced)
                 self.initial_in_care += 1
                 self._begin_care(child, 0.0, entering=False)
-        for group in init.allowances:
-            route = cfg.exits.routes.get(group.route)
+        for allowance in init.allowances:
+            route = cfg.exits.routes.get(allowance.route)
             if route is None:
                 continue
-            for _ in range(group.count):
+            span = allowance.max_age_years - allowance.min_age_years
+            for _ in range(allowance.count):
                 u = self.initial_u.row()
-                age = group.min_age_years + (group.max_age_years - group.min_age_years) * u[S.AGE]
+                age = allowance.min_age_years + span * u[S.AGE]
                 self._for_a_while(
-                    self.ix.lv_allow[group.route],
-                    self.ix.lv_allow_cost[group.route],
+                    self.ix.lv_allow[allowance.route],
+                    self.ix.lv_allow_cost[allowance.route],
                     route.allowance_weekly_gbp / 7.0,
                     (route.allowance_until_age_years - age) * DAYS_PER_YEAR,
                 )
@@ -554,7 +556,7 @@ class Simulation:
             i = alloc.index[name]
             if t.capacity is not None:
                 for d, v in t.capacity.changes_after(start):
-                    self._at(d, lambda i=i, v=v: alloc.set_capacity(i, v, self.env.now))
+                    self._at(d, partial(self._capacity_change, i, v))
             cost = t.weekly_cost_gbp
             mult = t.cost_multiplier
             dates = set(d for d, _ in mult.changes_after(start))
@@ -563,21 +565,30 @@ class Simulation:
             for d in sorted(dates):
                 unit = cost.value_at(d) if isinstance(cost, Schedule) else 1.0
                 price = unit * mult.value_at(d)
-                self._at(d, lambda i=i, price=price: alloc.set_price(i, price, self.env.now))
+                self._at(d, partial(self._price_change, i, price))
         fd = cfg.front_door
         for d, v in fd.early_help_above_percentile.changes_after(start):
-            self._at(d, lambda v=v: setattr(self, "eh_threshold", v))
+            self._at(d, partial(setattr, self, "eh_threshold", v))
         for d, v in fd.assessment_above_percentile.changes_after(start):
-            self._at(d, lambda v=v: setattr(self, "as_threshold", v))
+            self._at(d, partial(setattr, self, "as_threshold", v))
         for d, v in cfg.edge_of_care.capacity.changes_after(start):
-            self._at(d, lambda v=v: setattr(self, "edge_capacity", v))
+            self._at(d, partial(setattr, self, "edge_capacity", v))
         w = cfg.workforce
         self.rec.set(self.ix.lv_fte, self.fte, 0.0)
         self.rec.set(
             self.ix.lv_staff_cost, self.fte * w.annual_cost_per_fte_gbp / DAYS_PER_YEAR, 0.0
         )
         for d, v in w.fte.changes_after(start):
-            self._at(d, lambda v=v: self._set_fte(v))
+            self._at(d, partial(self._set_fte, v))
+
+    def _capacity_change(self, i: int, capacity: float) -> None:
+        self.alloc.set_capacity(i, capacity, self.env.now)
+
+    def _price_change(self, i: int, price: float) -> None:
+        self.alloc.set_price(i, price, self.env.now)
+
+    def _month_end_event(self, edge: float, _event: Any) -> None:
+        self._close_month(edge)
 
     def _set_fte(self, fte: float) -> None:
         now = self.env.now
@@ -592,7 +603,7 @@ class Simulation:
     def _month_ends(self) -> None:
         for edge in self.grid.edges_days[1:]:
             if edge < self.length_days:
-                self.env.timeout(edge).callbacks.append(lambda _ev, e=edge: self._close_month(e))
+                self.env.timeout(edge).callbacks.append(partial(self._month_end_event, edge))
 
     def _close_month(self, edge: float) -> None:
         if edge == self.report_from_day:
@@ -683,7 +694,7 @@ def equilibrium_age_sampler(dist: Any, points: int = 2049) -> Callable[[float], 
 def _financial_year_starts(start: dt.date, length_days: float) -> list[float]:
     """Simulation days of each 1 April from the one on or before ``start`` to the horizon."""
     year = start.year if start.month >= 4 else start.year - 1
-    out = []
+    out: list[float] = []
     while True:
         day = float((dt.date(year, 4, 1) - start).days)
         if day >= length_days:
