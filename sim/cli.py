@@ -33,16 +33,16 @@ DEFAULT_SEED = 20160401
 DEFAULT_REPLICATIONS = 20
 
 KEY_MEASURES: tuple[tuple[str, str, str], ...] = (
-    ("looked_after", "Children looked after on 31 March", "count"),
-    ("external_residential", "  of whom in external residential", "count"),
-    ("in_house_share_fostering", "In-house share of fostering (year)", "pct"),
-    ("entries", "Children starting care (year)", "count"),
-    ("exits", "Children leaving care (year)", "count"),
-    ("referrals", "Referrals (year)", "count"),
-    ("caseload_mean", "Cases per social worker (year mean)", "num"),
-    ("cost_placements_gbp", "Placement spend (year)", "gbp"),
-    ("cost_allowances_gbp", "Allowances after care (year)", "gbp"),
-    ("cost_total_gbp", "Total spend (year)", "gbp"),
+    ("looked_after", "Looked after, 31 March", "count"),
+    ("external_residential", "  in external residential", "count"),
+    ("in_house_share_fostering", "In-house share of fostering", "pct"),
+    ("entries", "Starting care", "count"),
+    ("exits", "Leaving care", "count"),
+    ("referrals", "Referrals", "count"),
+    ("caseload_mean", "Cases per social worker", "num"),
+    ("cost_placements_gbp", "Placement spend", "gbp"),
+    ("cost_allowances_gbp", "Allowances after care", "gbp"),
+    ("cost_total_gbp", "Total spend", "gbp"),
 )
 _KINDS = {m: k for m, _, k in KEY_MEASURES}
 
@@ -67,19 +67,53 @@ def _fmt(value: float, kind: str, *, signed: bool = False) -> str:
     return ("−" if value < 0 else "+" if signed else "") + body
 
 
+def _year_of(period: str) -> str:
+    """Financial-year column of a period: ``2017-03-31`` (a 31 March snapshot) -> ``2016-17``."""
+    if len(period) == 10 and period.endswith("-03-31"):
+        start = int(period[:4]) - 1
+        return f"{start}-{(start + 1) % 100:02d}"
+    return period
+
+
+def _range(lo: float, hi: float, kind: str) -> str:
+    """A compact P10–P90 range: ``(£31.2–32.9m)``, ``(52–55%)``, ``(714–746)``."""
+    if lo != lo or hi != hi:
+        return ""
+    if kind == "gbp":
+        return f"(£{lo / 1e6:,.1f}–{hi / 1e6:,.1f}m)"
+    if kind == "pct":
+        return f"({100 * lo:.0f}–{100 * hi:.0f}%)"
+    return f"({_fmt(lo, kind)}–{_fmt(hi, kind)})"
+
+
 def _summary_table(stats: Any) -> str:
-    """Median (P10–P90) of the key measures, one line per period."""
-    lines = []
+    """Key measures by financial year: the median, with P10–P90 on the line below.
+
+    Snapshots on 31 March sit in the column of the financial year they end.
+    """
+    years: list[str] = []
+    rows: list[tuple[str, dict[str, tuple[str, str]]]] = []
     for measure, label, kind in KEY_MEASURES:
-        rows = stats[stats["measure"] == measure]
-        if rows.empty:
+        sel = stats[stats["measure"] == measure]
+        if sel.empty:
             continue
-        cells = [
-            f"{r['period']}: {_fmt(r['p50'], kind)} ({_fmt(r['p10'], kind)}–{_fmt(r['p90'], kind)})"
-            for _, r in rows.iterrows()
-        ]
-        lines.append(f"{label}\n    " + "\n    ".join(cells))
-    return "\n".join(lines)
+        cells: dict[str, tuple[str, str]] = {}
+        for _, r in sel.iterrows():
+            year = _year_of(str(r["period"]))
+            if year not in years:
+                years.append(year)
+            cells[year] = (_fmt(r["p50"], kind), _range(r["p10"], r["p90"], kind))
+        rows.append((label, cells))
+    years.sort()
+    width = max([len(c) for _, cells in rows for pair in cells.values() for c in pair] + [7]) + 2
+    label_w = max(len(label) for label, _ in rows) + 2
+    out = [" " * label_w + "".join(y.rjust(width) for y in years)]
+    for label, cells in rows:
+        out.append(
+            label.ljust(label_w) + "".join(cells.get(y, ("-", ""))[0].rjust(width) for y in years)
+        )
+        out.append(" " * label_w + "".join(cells.get(y, ("", ""))[1].rjust(width) for y in years))
+    return "\n".join(out)
 
 
 def _difference_table(diffs: Any) -> str:
