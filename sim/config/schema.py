@@ -244,7 +244,12 @@ class FrontDoorConfig(_Model):
         description="True-need percentile above which a child needs statutory help; children "
         "above it routed to no further action or early help are 'under-served'.",
     )
-    decision_days: float = Field(default=1.0, ge=0, description="Days from referral to triage.")
+    decision_days: float = Field(
+        default=1.0,
+        ge=0,
+        description="Days from the triage decision (made at referral) to the start of early "
+        "help or an assessment.",
+    )
     early_help_days: Distribution | None = Field(
         default=None, description="Duration of an early-help episode (days); none = not tracked."
     )
