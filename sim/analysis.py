@@ -471,14 +471,16 @@ def reported_window(config: Config) -> tuple[dt.date, dt.date]:
 def partial_years(config: Config) -> dict[str, int]:
     """Financial years the run covers only in part, with the days it covers.
 
-    A horizon that is not a whole number of years (or ``years = 3``, which is
-    1,096 days) reports a stub of the next year; its yearly totals are not
-    comparable with full years.
+    A horizon that is not a whole number of years reports a stub of the next
+    year; its yearly totals are not comparable with full years. (Whole years
+    end on the same calendar date, so they leave no stub.)
 
     >>> import sim
-    >>> cfg = sim.load_config("configs/worcestershire-2016.toml", {"run.years": 3})
+    >>> cfg = sim.load_config("configs/worcestershire-2016.toml", {"run.years": 2.5})
     >>> partial_years(cfg)
-    {'2019-20': 1}
+    {'2018-19': 183}
+    >>> partial_years(sim.load_config("configs/worcestershire-2016.toml", {"run.years": 3}))
+    {}
 
     """
     start, end = reported_window(config)

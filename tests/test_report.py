@@ -151,11 +151,13 @@ def test_compare_costs_sums_categories_over_the_horizon(base, scenario) -> None:
     assert in_house > 0  # more in-house places, more spent on them
 
 
-def test_partial_years_names_the_stub_of_a_three_year_run() -> None:
-    cfg = sim.load_config("configs/worcestershire-2016.toml", {"run.years": 3})
-    assert analysis.partial_years(cfg) == {"2019-20": 1}
-    cfg = sim.load_config("configs/worcestershire-2016.toml", {"run.years": 2})
-    assert analysis.partial_years(cfg) == {}
+def test_partial_years_names_the_stub_of_a_part_year_run() -> None:
+    cfg = sim.load_config("configs/worcestershire-2016.toml", {"run.years": 2.5})
+    # 2.5 × 365.25 = 913 days from 1 April 2016: 183 days of 2018-19.
+    assert analysis.partial_years(cfg) == {"2018-19": 183}
+    for whole in (2, 3):
+        cfg = sim.load_config("configs/worcestershire-2016.toml", {"run.years": whole})
+        assert analysis.partial_years(cfg) == {}
 
 
 def test_key_table_has_one_column_per_financial_year(base) -> None:
