@@ -227,15 +227,25 @@ class Estimates:
 def exit_data(
     periods: pd.DataFrame, window_start: pd.Timestamp, as_at: pd.Timestamp, edges: Sequence[float]
 ) -> ExitData:
-    """Periods that began in the window (with RNE S), censored at ``as_at``."""
+    """Periods of care for the exit model, censored at ``as_at``.
+
+    Periods that began in the window (with RNE S), and periods already under
+    way at the window start whose start is known (their first episode is an
+    RNE S one): these are left-truncated, observed from their days in care at
+    the window start (``entry_days``), and carry what the window shows of long
+    stays. Periods whose start is not known (first episode seen is not RNE S)
+    are left out.
+    """
+    known_start = periods["first_rne"] == "S"
     p = periods[
-        (periods["start"] >= window_start)
+        known_start
         & (periods["start"] <= as_at)
-        & ~periods["left_truncated"]
+        & (periods["end"].isna() | (periods["end"] >= window_start))
     ]
     open_ = p["end"].isna() | (p["end"] > as_at)
     end = p["end"].where(~open_, as_at)
     time = (end - p["start"]).dt.days.to_numpy(float)
+    entry = np.maximum((window_start - p["start"]).dt.days.to_numpy(float), 0.0)
     route_idx = p["route_model"].map({r: i for i, r in enumerate(ROUTE_ORDER)}).fillna(-1)
     status = np.where(open_, -1, route_idx).astype(int)
     return ExitData(
@@ -246,6 +256,7 @@ def exit_data(
         group=p["child_key"].to_numpy(),
         routes=ROUTE_ORDER,
         n_bands=len(edges) - 1,
+        entry_days=entry,
     )
 
 

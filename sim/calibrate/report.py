@@ -57,7 +57,10 @@ def observed_cif(time_days: np.ndarray, status: np.ndarray, route_index: int) ->
 
 def _exit_plots(cal: Calibration, out: Path) -> list[Path]:
     est = cal.report.estimates
+    # Observed curves from entry: only the periods that began inside the window
+    # (those already under way at its start are left-truncated).
     data = est.exit_input
+    data = data.take(np.nonzero(data.entry == 0)[0])
     fit = est.exits
     labels = band_labels(est.exit_edges_years)
     colours = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02"]

@@ -213,6 +213,8 @@ def fit_censored(
     censored_weights: Sequence[float] | np.ndarray | None = None,
     start: Sequence[float] | np.ndarray | None = None,
     max_steps: int | None = None,
+    before_days: Sequence[float] | np.ndarray = (),
+    before_weights: Sequence[float] | np.ndarray | None = None,
 ) -> ParametricFit:
     """Maximum-likelihood fit of one family to right-censored, weighted durations.
 
@@ -231,6 +233,10 @@ def fit_censored(
     max_steps
         Stop after this many quasi-Newton steps from ``start`` (the EM only
         needs to improve the likelihood at each step, not maximise it).
+    before_days, before_weights
+        Left-censored observations: durations known only to have ended before
+        these days (each contributes log F(t)). The exit model's EM uses them
+        for the unseen periods implied by left truncation.
 
     Returns
     -------
@@ -249,10 +255,14 @@ def fit_censored(
     wc = np.ones_like(tc) if censored_weights is None else np.asarray(censored_weights, dtype=float)
     keep = wc > 1e-9
     tc, wc = tc[keep], wc[keep]
+    tb = np.maximum(np.asarray(before_days, dtype=float), _MIN_DAYS)
+    wb = np.ones_like(tb) if before_weights is None else np.asarray(before_weights, dtype=float)
+    keep = wb > 1e-9
+    tb, wb = tb[keep], wb[keep]
     n_events = float(we.sum())
     if n_events <= 0:
         raise ValueError("no observed events to fit")
-    if family == "exponential":
+    if family == "exponential" and not len(tb):
         mean = (float(we @ te) + float(wc @ tc)) / n_events
         theta = np.array([math.log(mean)])
         ll = -n_events * math.log(mean) - (float(we @ te) + float(wc @ tc)) / mean
@@ -264,6 +274,9 @@ def fit_censored(
         if len(tc):
             _, ls = _logpdf_logsf(family, theta, tc)
             value -= float(wc @ ls)
+        if len(tb):
+            _, ls = _logpdf_logsf(family, theta, tb)
+            value -= float(wb @ np.log(np.maximum(-np.expm1(ls), 1e-300)))
         return value if math.isfinite(value) else 1e300
 
     def nll_grad(theta: np.ndarray) -> tuple[float, np.ndarray]:
@@ -278,6 +291,14 @@ def fit_censored(
             _, ls, _, gs = cparts
             value -= float(wc @ ls)
             grad = grad - gs @ wc
+        if len(tb):
+            bparts = _grad_parts(family, theta, tb)
+            assert bparts is not None
+            _, ls, _, gs = bparts
+            cdf = np.maximum(-np.expm1(ls), 1e-300)
+            value -= float(wb @ np.log(cdf))
+            # d log F = -(S / F) d log S
+            grad = grad + gs @ (wb * np.exp(ls) / cdf)
         if not math.isfinite(value):
             return 1e300, np.zeros_like(theta)
         return value, grad
@@ -309,7 +330,7 @@ def fit_censored(
         tuple(float(v) for v in best.x),
         -float(best.fun),
         n_events,
-        n_events + float(wc.sum()),
+        n_events + float(wc.sum()) + float(wb.sum()),
     )
 
 
@@ -320,6 +341,8 @@ def fit_best(
     families: Sequence[str] = FAMILIES,
     event_weights: Sequence[float] | np.ndarray | None = None,
     censored_weights: Sequence[float] | np.ndarray | None = None,
+    before_days: Sequence[float] | np.ndarray = (),
+    before_weights: Sequence[float] | np.ndarray | None = None,
 ) -> tuple[ParametricFit, dict[str, ParametricFit]]:
     """Fit every family and return the one with the lowest AIC, and all fits."""
     fits = {
@@ -329,6 +352,8 @@ def fit_best(
             family=f,
             event_weights=event_weights,
             censored_weights=censored_weights,
+            before_days=before_days,
+            before_weights=before_weights,
         )
         for f in families
     }
@@ -358,6 +383,11 @@ class ExitData:
         Cluster for the bootstrap (the child).
     routes
         Route names; the last must be ``leaving_care``.
+    entry_days
+        Days in care when the period came under observation (0 for periods
+        that began inside the data window; > 0 for periods already under way
+        at the window start whose start date is known: left truncation).
+        None means all 0.
 
     """
 
@@ -368,6 +398,14 @@ class ExitData:
     group: np.ndarray
     routes: tuple[str, ...]
     n_bands: int
+    entry_days: np.ndarray | None = None
+
+    @property
+    def entry(self) -> np.ndarray:
+        """``entry_days`` with None read as zeros."""
+        if self.entry_days is None:
+            return np.zeros(len(self.time_days))
+        return self.entry_days
 
     def take(self, index: np.ndarray) -> ExitData:
         """Rows ``index`` (used by the bootstrap)."""
@@ -379,6 +417,7 @@ class ExitData:
             self.group[index],
             self.routes,
             self.n_bands,
+            None if self.entry_days is None else self.entry_days[index],
         )
 
 
@@ -485,8 +524,17 @@ def _route_loglik_parts(
 
 def _e_step(
     data: ExitData, shares: np.ndarray, fits: dict[str, ParametricFit]
-) -> tuple[np.ndarray, float]:
-    """Responsibilities (n x routes) and the observed-data log-likelihood."""
+) -> tuple[np.ndarray, float, np.ndarray]:
+    """Responsibilities (n x routes), the observed-data log-likelihood, and ghosts.
+
+    A period observed from ``entry_days`` = a > 0 on (left truncation) is one
+    survivor of a population that also held periods which ended before a and
+    were never seen. The likelihood is conditional on surviving to a (each
+    term divided by P(T > a) = pi_lc + sum_r pi_r S_r(a)); the EM treats the
+    unseen periods as missing data ("ghosts", Dempster, Laird & Rubin 1977):
+    per observed period, pi_r F_r(a) / P(T > a) expected ghosts of route r,
+    each known only to have ended before a. ``ghosts`` is n x timed routes.
+    """
     logf, logs = _route_loglik_parts(data, fits)
     k = len(data.routes)
     lc = k - 1
@@ -508,7 +556,24 @@ def _e_step(
         tot = e.sum(axis=1, keepdims=True)
         w[rest] = e / np.where(tot > 0, tot, 1.0)
         ll += float(np.sum(np.log(np.maximum(tot.ravel(), 1e-300)) + m.ravel()))
-    return w, ll
+    ghosts = np.zeros((len(data.status), lc))
+    a = data.entry
+    late = np.nonzero(a > 0)[0]
+    if len(late):
+        sub = data.take(late)
+        _, logs_a = _route_loglik_parts(
+            ExitData(
+                a[late], sub.status, sub.tau_days, sub.band, sub.group, sub.routes, sub.n_bands
+            ),
+            fits,
+        )
+        pil = pi[late]
+        surv_r = pil[:, :lc] * np.exp(logs_a)  # pi_r S_r(a)
+        p_a = pil[:, lc] + surv_r.sum(axis=1)
+        ll -= float(np.sum(np.log(np.maximum(p_a, 1e-300))))
+        dead_r = pil[:, :lc] - surv_r  # pi_r F_r(a)
+        ghosts[late] = np.maximum(dead_r, 0.0) / np.maximum(p_a, 1e-300)[:, None]
+    return w, ll, ghosts
 
 
 def _m_step(
@@ -517,10 +582,14 @@ def _m_step(
     families: dict[str, str],
     previous: dict[str, ParametricFit],
     pooled: Sequence[int],
+    ghosts: np.ndarray | None = None,
 ) -> tuple[np.ndarray, dict[str, ParametricFit]]:
     k = len(data.routes)
+    if ghosts is None:
+        ghosts = np.zeros((len(data.status), k - 1))
     shares = np.zeros((data.n_bands, k))
     np.add.at(shares, data.band, w)
+    np.add.at(shares[:, : k - 1], data.band, ghosts)
     overall = shares.sum(axis=0) / max(shares.sum(), 1e-12)
     counts = shares.sum(axis=1, keepdims=True)
     shares = np.divide(shares, counts, out=np.tile(overall, (data.n_bands, 1)), where=counts > 0)
@@ -535,6 +604,7 @@ def _m_step(
         cens = ~timed & (w[:, j] > 1e-9)
         prev = previous.get(route)
         start = prev.theta if prev is not None and prev.family == families[route] else None
+        gh = ghosts[:, j] > 1e-9
         fits[route] = fit_censored(
             data.time_days[ev],
             data.time_days[cens],
@@ -542,6 +612,8 @@ def _m_step(
             censored_weights=w[cens, j],
             start=start,
             max_steps=5,
+            before_days=data.entry[gh],
+            before_weights=ghosts[gh, j],
         )
     return shares, fits
 
@@ -618,12 +690,12 @@ def fit_exit_mixture(
         ll_old = -np.inf
         for _ in range(max_iter):
             it += 1
-            w, ll = _e_step(data, shares, fits)
-            shares, fits = _m_step(data, w, fams, fits, pooled)
+            w, ll, ghosts = _e_step(data, shares, fits)
+            shares, fits = _m_step(data, w, fams, fits, pooled, ghosts)
             if abs(ll - ll_old) <= tol * abs(ll):
                 break
             ll_old = ll
-        w, ll_old = _e_step(data, shares, fits)
+        w, ll_old, ghosts = _e_step(data, shares, fits)
         if not select or rnd == rounds - 1:
             break
         # Choose each route's family by the AIC of its weighted likelihood at this solution.
@@ -634,11 +706,14 @@ def fit_exit_mixture(
                 continue
             ev = data.status == j
             cens = ~timed & (w[:, j] > 1e-9)
+            gh = ghosts[:, j] > 1e-9
             best, all_fits = fit_best(
                 data.time_days[ev],
                 data.time_days[cens],
                 families=families,
                 censored_weights=w[cens, j],
+                before_days=data.entry[gh],
+                before_weights=ghosts[gh, j],
             )
             aic_table[route] = {f: v.aic for f, v in all_fits.items()}
             if best.family != fams[route]:
@@ -647,7 +722,7 @@ def fit_exit_mixture(
                 changed = True
         if not changed:
             break
-    _, ll = _e_step(data, shares, fits)
+    _, ll, _ = _e_step(data, shares, fits)
     return ExitMixtureFit(
         routes=data.routes,
         shares=shares,
