@@ -716,6 +716,13 @@ class InitialPopulation(_Model):
     assessments: int = Field(
         default=0, ge=0, description="Children in a social care assessment on the first day."
     )
+    rereferrals_per_year: float = Field(
+        default=0.0,
+        ge=0,
+        description="Re-referrals a year of cases closed before the first day: they return over "
+        "the following months as front_door.rereferral_days says, so the re-referral stream "
+        "does not start from nothing.",
+    )
     child_in_need: int = Field(default=0, ge=0, description="Open CIN cases.")
     child_protection: int = Field(default=0, ge=0, description="Open CP plans.")
 

