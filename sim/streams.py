@@ -10,6 +10,7 @@ same needs and the same per-family uniforms.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Sequence
 
 import numpy as np
@@ -72,7 +73,9 @@ class UniformBlocks:
         if self.width == 1:
             self._buf = self._gen.random(self._block).tolist()
         else:
-            self._buf = self._gen.random((self._block, self.width)).tolist()
+            # Rows as compact arrays of doubles (a list of floats costs ~4x the memory).
+            rows = self._gen.random((self._block, self.width)).tolist()
+            self._buf = [array("d", r) for r in rows]
         self._pos = 0
 
     def next(self) -> float:
@@ -83,7 +86,7 @@ class UniformBlocks:
         self._pos += 1
         return x  # type: ignore[return-value]
 
-    def row(self) -> list[float]:
+    def row(self) -> Sequence[float]:
         """One row of ``width`` uniforms."""
         if self._pos >= len(self._buf):
             self._refill()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import math
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -333,7 +334,7 @@ class Simulation:
                 [special.ndtr(need), special.ndtr(triage), special.ndtr(assessed)]
             ).tolist()
             needs = need.tolist()
-            rows = blocks.tolist()
+            rows = [array("d", r) for r in blocks.tolist()]  # compact: 8 bytes a uniform
             for j, t in enumerate(t_chunk.tolist()):
                 yield env.timeout(t - last)
                 last = t
