@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -66,7 +67,7 @@ class UniformBlocks:
         self._gen = gen
         self.width = width
         self._block = block
-        self._buf: Sequence[float] | list[list[float]] = []
+        self._buf: Sequence[Any] = []
         self._pos = 0
 
     def _refill(self) -> None:
@@ -84,7 +85,7 @@ class UniformBlocks:
             self._refill()
         x = self._buf[self._pos]
         self._pos += 1
-        return x  # type: ignore[return-value]
+        return x
 
     def row(self) -> Sequence[float]:
         """One row of ``width`` uniforms."""
@@ -92,4 +93,4 @@ class UniformBlocks:
             self._refill()
         x = self._buf[self._pos]
         self._pos += 1
-        return x  # type: ignore[return-value]
+        return x

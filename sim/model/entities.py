@@ -8,6 +8,7 @@ the family enters care, and carries its own placement and exit plan.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 __all__ = ["DAYS_PER_YEAR", "Child", "Family", "U"]
@@ -61,7 +62,7 @@ class Family:
         fid: int,
         births: list[float],
         need: float,
-        u: list[float],
+        u: Sequence[float],
         scores: tuple[float, float, float] | None = None,
     ):
         self.fid = fid
@@ -104,7 +105,7 @@ class Child:
         "waiting",
     )
 
-    def __init__(self, cid: int, family: Family, birth: float, u: list[float]):
+    def __init__(self, cid: int, family: Family, birth: float, u: Sequence[float]):
         self.cid = cid
         self.family = family
         self.birth = birth

@@ -10,7 +10,7 @@ quantity comes from the family's own block of uniforms (see
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from statistics import NormalDist
 from typing import TYPE_CHECKING, Any
 
@@ -251,7 +251,7 @@ def close_case(
     sim.schedule_rereferral(fam, births, delay)
 
 
-def scores(sim: Simulation, need: float, u: list[float]) -> tuple[float, float, float]:
+def scores(sim: Simulation, need: float, u: Sequence[float]) -> tuple[float, float, float]:
     """Percentiles of a family's true need, triage score and assessed score.
 
     Scores are need plus independent normal noise, standardised so that the

@@ -11,7 +11,7 @@ import datetime as dt
 import gc
 import math
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from types import SimpleNamespace
@@ -242,7 +242,7 @@ class Simulation:
         if proc is not None and proc.is_alive and proc is not self.env.active_process:
             proc.interrupt("moved")
 
-    def new_child(self, fam: Family, birth: float, u: list[float]) -> Child:
+    def new_child(self, fam: Family, birth: float, u: Sequence[float]) -> Child:
         """Create a child record."""
         child = Child(self._next_child, fam, birth, u)
         self._next_child += 1
