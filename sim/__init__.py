@@ -12,13 +12,17 @@ from sim._version import __version__
 from sim.config import Config, load_config, with_overrides
 from sim.errors import CaresimError, ConfigError
 from sim.model import ModelError, simulate
-from sim.runner import RunResult, run
+from sim.runner import PrecisionTarget, ReplicationError, RunResult, run
+from sim.store import ResultStore
 
 __all__ = [
     "CaresimError",
     "Config",
     "ConfigError",
     "ModelError",
+    "PrecisionTarget",
+    "ReplicationError",
+    "ResultStore",
     "RunResult",
     "__version__",
     "load_config",
