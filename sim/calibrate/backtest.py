@@ -21,31 +21,18 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from sim.calibrate.cleaning import CleanData, clean_episodes
+from sim.calibrate.codes import CATEGORY_ORDER
 from sim.calibrate.errors import DataError
 from sim.calibrate.loader import load_903, load_cin
 from sim.calibrate.model_entries import Runner
 from sim.calibrate.writer import DEFAULT_TEMPLATE, Calibration, calibrate_loaded
-from sim.config import with_overrides
+from sim.config import EXIT_ROUTES, with_overrides
 
 __all__ = ["BacktestResult", "backtest", "observed_monthly"]
 
-_CATEGORIES = (
-    "placed_with_parents",
-    "kinship",
-    "fostering",
-    "supported",
-    "residential",
-    "secure",
-    "adoption",
-)
-_ROUTES = (
-    "return_home",
-    "adoption",
-    "special_guardianship",
-    "child_arrangements",
-    "other",
-    "leaving_care",
-)
+# Categories the observed data and the simulator share (the data's "other" has no model twin).
+_CATEGORIES = tuple(c for c in CATEGORY_ORDER if c != "other")
+_ROUTES = EXIT_ROUTES
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ Legacy codes found in older returns are mapped to their current equivalent.
 
 from __future__ import annotations
 
+from sim.config.schema import EXIT_ROUTES
+
 __all__ = [
     "CATEGORY_ORDER",
     "CIN_CODES",
@@ -126,14 +128,7 @@ PLACE_CATEGORY: dict[str, str] = {
 #: Q2 with a relative or friend. Mapped to a current code of the same category.
 LEGACY_PLACE: dict[str, str] = {"Q1": "U4", "Q2": "U1"}
 
-ROUTE_ORDER: tuple[str, ...] = (
-    "return_home",
-    "adoption",
-    "special_guardianship",
-    "child_arrangements",
-    "other",
-    "leaving_care",
-)
+ROUTE_ORDER: tuple[str, ...] = EXIT_ROUTES
 
 REC_ROUTE: dict[str, str] = {
     **dict.fromkeys(("E4A", "E4B", "E13"), "return_home"),

@@ -46,7 +46,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.calibrate.codes import REC_ROUTE, ROUTE_ORDER
+from sim.calibrate.codes import EPISODE_COLUMNS, REC_ROUTE, ROUTE_ORDER
 from sim.config.distributions import Distribution, Gamma, LogNormal
 
 __all__ = [
@@ -765,21 +765,7 @@ def _write_years(
     written: set[int] = set()
     episodes_paths: list[Path] = []
     header_paths: list[Path] = []
-    columns = (
-        "CHILD",
-        "DECOM",
-        "RNE",
-        "LS",
-        "CIN",
-        "PLACE",
-        "PLACE_PROVIDER",
-        "DEC",
-        "REC",
-        "REASON_PLACE_CHANGE",
-        "HOME_POST",
-        "PL_POST",
-        "URN",
-    )
+    columns = EPISODE_COLUMNS
     for k in range(p.n_years):
         year_end_date = dt.date(p.first_year_ending + k, 3, 31)
         y_start = dt.date(p.first_year_ending + k - 1, 4, 1).toordinal()
