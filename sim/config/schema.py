@@ -666,6 +666,15 @@ class WorkforceConfig(_Model):
     early_help_cost_gbp: float = Field(default=0.0, ge=0, description="Cost per early-help case.")
     assessment_cost_gbp: float = Field(default=0.0, ge=0, description="Cost per assessment.")
 
+    @field_validator("fte")
+    @classmethod
+    def _fte_positive(cls, v: Schedule) -> Schedule:
+        for d, x in v.steps:
+            if x <= 0:
+                when = "from the start" if d.year == 1900 else f"from {d}"
+                raise ValueError(f"fte must be > 0 ({when} it is {x:g}): caseloads divide by it")
+        return v
+
 
 # --------------------------------------------------------- initial population
 

@@ -120,7 +120,12 @@ def start_child(
         type_index, pre_dist = pre
         if child.type != type_index:
             pre_at = child.exit_at - pre_dist.ppf(u[S.PRE_EXIT_DAYS])
-            if pre_at < now and days_in_care > 0:
+            if pre_at <= now and days_in_care == 0:
+                # A new entrant whose pre-exit lead time exceeds its time to exit goes
+                # straight to the pre-exit placement (no zero-length first placement).
+                child.category = sim.alloc.category[type_index]
+                return
+            if pre_at < now:
                 # A child already in care whose move is overdue: spread the moves over
                 # the time left rather than moving every such child on day 0.
                 pre_at = now + u[S.PRE_EXIT_DAYS] * (child.exit_at - now)

@@ -89,6 +89,7 @@ class Child:
         "category",
         "cid",
         "complexity",
+        "draws",
         "entry_day",
         "exit_at",
         "family",
@@ -122,6 +123,7 @@ class Child:
         self.pre_exit_at = float("inf")
         self.entry_day = 0.0
         self.moves = 0
+        self.draws = 0  # uniforms drawn for this child's placements so far
         self.fy = -1  # financial year of the last placement (index), for stability counts
         self.fy_placements = 0  # placements in that financial year
         self.waiting = False

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from collections import deque
 from typing import TYPE_CHECKING
 
 from sim.config.schedule import Schedule
@@ -33,6 +32,16 @@ MOVE_REASONS: tuple[str, ...] = (
 )
 
 _SCAN_LIMIT = 64  # how far to look down a queue for an eligible child
+_MASK64 = (1 << 64) - 1
+_TWO_POW_MINUS_53 = 2.0**-53
+
+
+def _splitmix64(x: int) -> int:
+    """SplitMix64 finaliser (Steele, Lea & Flood 2014): a well-mixed 64-bit hash of ``x``."""
+    z = (x + 0x9E3779B97F4A7C15) & _MASK64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return z ^ (z >> 31)
 
 
 class ModelError(RuntimeError):
@@ -84,7 +93,9 @@ class Allocator:
         self.waiting_list = cfg.placement_policy.waiting_list
         self.bring_back = cfg.placement_policy.bring_back_in_house
         self.teen_mult = cfg.placement_policy.teen_breakdown_multiplier
-        self.queues: dict[str, deque[Child]] = {c: deque() for c in self.order}
+        # One insertion-ordered entry per waiting child (first come, first served);
+        # a child leaves its queue when it leaves the fallback placement.
+        self.queues: dict[str, dict[Child, None]] = {c: {} for c in self.order}
         self.step_rules: dict[str, list[tuple[float, object, float | None, str]]] = {}
         for rule in cfg.placement_policy.step_downs:
             self.step_rules.setdefault(rule.from_category, []).append(
@@ -108,7 +119,11 @@ class Allocator:
         for i, c in enumerate(self.cap):
             if self.lv_cap[i] >= 0:
                 self.rec.set(self.lv_cap[i], c, 0.0)
-        self._draw = sim.placement_u.next
+        # Per-child draws (stay costs, breakdowns, step-downs) come from a counter-based
+        # hash of (replication key, child, draw number), not a shared sequential stream:
+        # a scenario that moves one child differently leaves every other child's draws
+        # unchanged, so common random numbers hold in placements too.
+        self._key = sim.placement_key
 
     def _needed_categories(self) -> set[str]:
         cfg = self.sim.cfg
@@ -117,6 +132,12 @@ class Allocator:
             out.update(band.shares)
         out.update(s.to_category for s in cfg.placement_policy.step_downs)
         return out
+
+    def _draw(self, child: Child) -> float:
+        """The child's next uniform in (0, 1), from a SplitMix64 hash of its identity."""
+        child.draws += 1
+        z = _splitmix64(_splitmix64(self._key ^ child.cid) ^ child.draws)
+        return ((z >> 11) + 0.5) * _TWO_POW_MINUS_53
 
     # ------------------------------------------------------------------ queries
     def eligible(self, i: int, child: Child, now: float) -> bool:
@@ -155,12 +176,13 @@ class Allocator:
         self.occupy(child, i, now)
         if waiting:
             child.waiting = True
-            self.queues[child.category].append(child)
+            self.queues.setdefault(child.category, {})[child] = None
             self.rec.add(self.lv_waiting, 1, now)
         if reason is not None:
             self.count_move(child, reason)
         if old >= 0:
-            self.refill(old, now)
+            # The place just left is offered to others, never straight back to this child.
+            self.refill(old, now, exclude=child)
 
     def _last_resort(self, child: Child) -> int:
         """An unlimited type of the category, ignoring age and complexity limits."""
@@ -198,7 +220,7 @@ class Allocator:
             rec.count(self.fl_3plus)
         rec.add(self.lv_occ[i], 1, now)
         dist = self.cost_dist[i]
-        base = 1.0 if dist is None else dist.ppf(self._draw())
+        base = 1.0 if dist is None else dist.ppf(self._draw(child))
         child.base_cost = base
         self.sum_base[i] += base
         rec.set(self.lv_cost[i], self.price[i] * self.sum_base[i] / 7.0, now)
@@ -207,17 +229,17 @@ class Allocator:
         if rate > 0:
             if (now - child.birth) >= 13 * DAYS_PER_YEAR:
                 rate *= self.teen_mult
-            child.break_at = now - math.log1p(-self._draw()) / rate if rate > 0 else math.inf
+            child.break_at = now - math.log1p(-self._draw(child)) / rate
         else:
             child.break_at = math.inf
         # Step-down: the earliest rule that applies to this placement's category.
         child.step_at = math.inf
         child.step_to = ""
         for prob, after, at_age, to_cat in self.step_rules.get(self.category[i], ()):
-            if self._draw() >= prob:
+            if self._draw(child) >= prob:
                 continue
             if after is not None:
-                t = now + after.ppf(self._draw())  # type: ignore[attr-defined]
+                t = now + after.ppf(self._draw(child))  # type: ignore[attr-defined]
             else:
                 t = child.birth + at_age * DAYS_PER_YEAR  # type: ignore[operator]
                 if t <= now:
@@ -241,37 +263,40 @@ class Allocator:
         rec.set(self.lv_cost[i], self.price[i] * self.sum_base[i] / 7.0, now)
         if child.waiting:
             child.waiting = False
+            for queue in self.queues.values():
+                queue.pop(child, None)
             rec.add(self.lv_waiting, -1, now)
         if refill:
             self.refill(i, now)
 
-    def refill(self, i: int, now: float) -> None:
-        """Offer free places of type ``i`` to waiting children, else bring one back in-house."""
+    def refill(self, i: int, now: float, exclude: Child | None = None) -> None:
+        """Offer free places of type ``i`` to waiting children, else bring one back in-house.
+
+        ``exclude`` is a child that has just left type ``i`` and must not be moved back.
+        """
         while self.occ[i] < self.cap[i]:
-            mover = self._waiting_for(i, now)
+            mover = self._waiting_for(i, now, exclude)
             reason = "waiting_list"
             if mover is None and self.bring_back and self.in_house[i]:
-                mover = self._external_for(i, now)
+                mover = self._external_for(i, now, exclude)
                 reason = "bring_back"
             if mover is None:
                 return
             self.move_into(mover, i, now, reason)
 
-    def _waiting_for(self, i: int, now: float) -> Child | None:
-        queue = self.queues.get(self.category[i])
+    def _waiting_for(self, i: int, now: float, exclude: Child | None = None) -> Child | None:
+        cat = self.category[i]
+        queue = self.queues.get(cat)
         if not queue:
             return None
-        while queue and not queue[0].waiting:
-            queue.popleft()
         for n, child in enumerate(queue):
             if n >= _SCAN_LIMIT:
                 break
-            if child.waiting and self.eligible(i, child, now):
-                del queue[n]
-                return child
+            if child is not exclude and child.category == cat and self.eligible(i, child, now):
+                return child  # leaves the queue in vacate() as it moves
         return None
 
-    def _external_for(self, i: int, now: float) -> Child | None:
+    def _external_for(self, i: int, now: float, exclude: Child | None = None) -> Child | None:
         cat = self.category[i]
         for j in self.order.get(cat, ()):
             if self.in_house[j]:
@@ -279,7 +304,7 @@ class Allocator:
             for n, child in enumerate(self.occupants[j]):
                 if n >= _SCAN_LIMIT:
                     break
-                if child.category == cat and self.eligible(i, child, now):
+                if child is not exclude and child.category == cat and self.eligible(i, child, now):
                     return child
         return None
 
@@ -291,7 +316,7 @@ class Allocator:
         self.count_move(child, reason)
         self.sim.wake(child)
         if old >= 0:
-            self.refill(old, now)
+            self.refill(old, now, exclude=child)
 
     def set_capacity(self, i: int, capacity: float, now: float) -> None:
         """Change the capacity of type ``i``; children above a reduced capacity move out."""

@@ -28,7 +28,7 @@ from sim.model.entities import DAYS_PER_YEAR, Child, Family
 from sim.model.entities import U as S
 from sim.model.placements import Allocator, ModelError
 from sim.model.recorder import MonthGrid, Recorder, RecorderArrays
-from sim.streams import UniformBlocks, purpose_generator, replication_seed
+from sim.streams import UniformBlocks, purpose_generator, purpose_seed, replication_seed
 
 __all__ = ["ReplicationOutput", "Simulation", "equilibrium_age_sampler", "simulate"]
 
@@ -85,6 +85,7 @@ class Simulation:
             purpose_generator(root, "rereferrals"), width=S.WIDTH, block=512
         )
         self.placement_u = UniformBlocks(purpose_generator(root, "placement"))
+        self.placement_key = int(purpose_seed(root, "placement").generate_state(1, np.uint64)[0])
         self.initial_u = UniformBlocks(purpose_generator(root, "initial"), width=S.WIDTH, block=512)
         self.fy_start_days = _financial_year_starts(self.start_date, self.length_days)
         self.p = self._params()
