@@ -22,7 +22,7 @@ import simpy
 from scipy import special, stats
 
 from sim.config.schedule import Schedule
-from sim.config.schema import ENTRY_CATEGORY_ORDER, Config
+from sim.config.schema import CATEGORIES, Config
 from sim.model import care, pathway
 from sim.model.entities import DAYS_PER_YEAR, Child, Family
 from sim.model.entities import U as S
@@ -185,7 +185,7 @@ class Simulation:
         ix.fl_edge_failed = rec.flow_index("edge_of_care", "entered_care")
         ix.fl_entries = rec.flow_index("entries", "all")
         # Registered up front so that every replication has the same rows.
-        ix.fl_entries_cat = {c: rec.flow_index("entries", c) for c in ENTRY_CATEGORY_ORDER}
+        ix.fl_entries_cat = {c: rec.flow_index("entries", c) for c in CATEGORIES}
         ix.fl_exits = rec.flow_index("exits", "all")
         ix.fl_exits_route = {
             r: rec.flow_index("exits", r) for r in (*self.cfg.exits.routes, "leaving_care")
