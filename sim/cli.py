@@ -494,6 +494,32 @@ def _labels(paths: Sequence[str]) -> list[str]:
     return [str(p) for p in paths]
 
 
+def _paired_batch(
+    args: argparse.Namespace,
+    configs: Any,
+    n: int,
+    seed: int,
+    backend: Any,
+    out: Path,
+    what: str,
+) -> Any:
+    """Run every config with the same seed (paired replications) and save the summary."""
+    from sim.compare import run_scenarios
+
+    with backend, _progress(args, n * len(configs), what) as progress:
+        summary, failures = run_scenarios(
+            configs,
+            replications=n,
+            seed=seed,
+            backend=backend,
+            chunk_size=args.chunk_size,
+            progress=progress,
+        )
+    _check_paired(failures)
+    summary.to_parquet(out / "summary.parquet", index=False)
+    return summary
+
+
 def _check_paired(failures: Sequence[Any]) -> None:
     """Refuse to compare scenarios when a replication of any of them failed."""
     if failures:
@@ -507,7 +533,7 @@ def _check_paired(failures: Sequence[Any]) -> None:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from sim.compare import paired_differences, run_scenarios
+    from sim.compare import paired_differences
     from sim.manifest import config_json, run_manifest
     from sim.stats import describe
 
@@ -526,17 +552,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         args,
         f"Comparing {', '.join(labels[1:])} with {labels[0]}: {n} paired replications, seed {seed}",
     )
-    with backend, _progress(args, n * len(configs), "compare") as progress:
-        summary, failures = run_scenarios(
-            configs,
-            replications=n,
-            seed=seed,
-            backend=backend,
-            chunk_size=args.chunk_size,
-            progress=progress,
-        )
-    _check_paired(failures)
-    summary.to_parquet(out / "summary.parquet", index=False)
+    summary = _paired_batch(args, configs, n, seed, backend, out, "compare")
     diffs = paired_differences(summary, labels[0])
     if args.measure:
         diffs = diffs[diffs["measure"].isin(args.measure)]
@@ -576,7 +592,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 def _cmd_sweep(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from sim.compare import paired_differences, parse_sweep, run_scenarios, sweep_grid, sweep_label
+    from sim.compare import paired_differences, parse_sweep, sweep_grid, sweep_label
     from sim.config import with_overrides
     from sim.manifest import run_manifest
     from sim.stats import describe
@@ -601,17 +617,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     started = dt.datetime.now(dt.UTC)
     backend = _backend(args)
     _say(args, f"Sweep of {len(grid)} point(s) plus the base, {n} replications each, seed {seed}")
-    with backend, _progress(args, n * len(configs), "sweep") as progress:
-        summary, failures = run_scenarios(
-            configs,
-            replications=n,
-            seed=seed,
-            backend=backend,
-            chunk_size=args.chunk_size,
-            progress=progress,
-        )
-    _check_paired(failures)
-    summary.to_parquet(out / "summary.parquet", index=False)
+    summary = _paired_batch(args, configs, n, seed, backend, out, "sweep")
     stats = describe(summary, ["scenario", "measure", "period"])
     diffs = paired_differences(summary, "base")[
         ["scenario", "measure", "period", "diff_mean", "diff_ci95_low", "diff_ci95_high"]
