@@ -38,8 +38,10 @@ import pandas as pd
 from sim.calibrate.codes import (
     CIN_CODES,
     CLOSURE_REASONS,
+    EPISODE_COLUMNS,
     EPISODE_REQUIRED,
     HEADER_REQUIRED,
+    IDENTIFIER_COLUMNS,
     LEGACY_PLACE,
     LEGACY_REC,
     LS_CODES,
@@ -64,17 +66,9 @@ _DATE_RE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$")
 _DAYS_PER_YEAR = 365.25
 _MAX_LISTED = 10
 
-_EPISODE_KEEP = (
-    "DECOM",
-    "RNE",
-    "LS",
-    "CIN",
-    "PLACE",
-    "PLACE_PROVIDER",
-    "DEC",
-    "REC",
-    "REASON_PLACE_CHANGE",
-)
+# Episode columns kept after loading: everything but the identifiers (CHILD is
+# replaced by an internal key before anything leaves the loader).
+_EPISODE_KEEP = tuple(c for c in EPISODE_COLUMNS if c not in IDENTIFIER_COLUMNS)
 
 
 @dataclass(frozen=True)
