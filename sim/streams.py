@@ -10,7 +10,6 @@ same needs and the same per-family uniforms.
 
 from __future__ import annotations
 
-from array import array
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,6 +18,7 @@ import numpy as np
 __all__ = [
     "PURPOSES",
     "UniformBlocks",
+    "flat_rows",
     "purpose_generator",
     "purpose_seed",
     "replication_seed",
@@ -61,22 +61,24 @@ class UniformBlocks:
     the model needs millions, so they come in blocks of ``block`` values.
     """
 
-    __slots__ = ("_block", "_buf", "_gen", "_pos", "width")
+    __slots__ = ("_block", "_buf", "_flat", "_gen", "_pos", "width")
 
     def __init__(self, gen: np.random.Generator, *, width: int = 1, block: int = 4096):
         self._gen = gen
         self.width = width
         self._block = block
         self._buf: Sequence[Any] = []
+        self._flat: memoryview = memoryview(b"")
         self._pos = 0
 
     def _refill(self) -> None:
         if self.width == 1:
             self._buf = self._gen.random(self._block).tolist()
         else:
-            # Rows as compact arrays of doubles (a list of floats costs ~4x the memory).
-            rows = self._gen.random((self._block, self.width)).tolist()
-            self._buf = [array("d", r) for r in rows]
+            # Rows are handed out as slices of one flat buffer of doubles (no per-row copy;
+            # a list of floats would cost ~4x the memory).
+            self._flat = flat_rows(self._gen.random((self._block, self.width)))
+            self._buf = range(self._block)
         self._pos = 0
 
     def next(self) -> float:
@@ -88,9 +90,20 @@ class UniformBlocks:
         return x
 
     def row(self) -> Sequence[float]:
-        """One row of ``width`` uniforms."""
+        """One row of ``width`` uniforms (a read-only view: index it, do not keep slicing it)."""
         if self._pos >= len(self._buf):
             self._refill()
-        x = self._buf[self._pos]
+        w = self.width
+        start = self._pos * w
         self._pos += 1
-        return x
+        return self._flat[start : start + w]
+
+
+def flat_rows(block: np.ndarray) -> memoryview:
+    """A read-only flat view of a 2-D block of doubles; ``view[i*w:(i+1)*w]`` is row ``i``.
+
+    Slicing a memoryview costs ~0.1 µs and ~180 bytes and copies nothing, against
+    ~1.6 µs for an ``array('d')`` per row; the block lives while any row is held.
+    """
+    flat = np.ascontiguousarray(block, dtype=np.float64).ravel()
+    return memoryview(flat).toreadonly()  # type: ignore[arg-type]

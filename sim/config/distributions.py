@@ -18,6 +18,7 @@ from itertools import pairwise
 from statistics import NormalDist
 from typing import Annotated, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy import special
 
@@ -33,6 +34,8 @@ __all__ = [
 
 _STD_NORMAL = NormalDist()
 _EPS = 1e-12
+_HI = 1.0 - _EPS
+_gammaincinv = special.gammaincinv
 
 
 class _Dist(BaseModel):
@@ -50,11 +53,19 @@ class _Dist(BaseModel):
 
     def ppf(self, u: float) -> float:
         """Quantile function: the value below which a share ``u`` of draws fall."""
-        u = min(max(u, _EPS), 1.0 - _EPS)
+        if u < _EPS:
+            u = _EPS
+        elif u > _HI:
+            u = _HI
         x = self._raw_ppf(u)
-        if self.maximum is not None and x > self.maximum:
-            return self.maximum
+        cap = self.maximum
+        if cap is not None and x > cap:
+            return cap
         return x
+
+    def ppf_many(self, u: np.ndarray) -> list[float]:
+        """:meth:`ppf` of each of an array of uniforms (the same numbers, in a list)."""
+        return [self.ppf(x) for x in u.tolist()]
 
     def cdf(self, x: float) -> float:
         """Share of draws at or below ``x``."""
@@ -131,8 +142,18 @@ class Gamma(_Dist):
         return 1.0 / (self.cv * self.cv)
 
     def _raw_ppf(self, u: float) -> float:
-        k = self.shape
-        return float(special.gammaincinv(k, u)) * self.mean / k
+        cv = self.cv
+        k = 1.0 / (cv * cv)
+        return float(_gammaincinv(k, u)) * self.mean / k
+
+    def ppf_many(self, u: np.ndarray) -> list[float]:
+        """:meth:`ppf` of each of an array of uniforms, vectorised (bit-for-bit the same)."""
+        cv = self.cv
+        k = 1.0 / (cv * cv)
+        x = _gammaincinv(k, np.clip(u, _EPS, _HI)) * self.mean / k
+        if self.maximum is not None:
+            x = np.minimum(x, self.maximum)
+        return x.tolist()
 
     def _raw_cdf(self, x: float) -> float:
         k = self.shape

@@ -55,7 +55,17 @@ class U:
 class Family:
     """A referred family (sibling group)."""
 
-    __slots__ = ("assessed_pct", "births", "fid", "need", "need_pct", "size", "triage_pct", "u")
+    __slots__ = (
+        "assess_days",
+        "assessed_pct",
+        "births",
+        "fid",
+        "need",
+        "need_pct",
+        "size",
+        "triage_pct",
+        "u",
+    )
 
     def __init__(
         self,
@@ -64,6 +74,7 @@ class Family:
         need: float,
         u: Sequence[float],
         scores: tuple[float, float, float] | None = None,
+        assess_days: float = -1.0,
     ):
         self.fid = fid
         self.births = births  # simulation day of birth of each child
@@ -73,6 +84,9 @@ class Family:
         # Percentiles of true need, of the score triage sees and of the assessed
         # score; computed lazily (or in bulk for new families, see Simulation).
         self.need_pct, self.triage_pct, self.assessed_pct = scores or (-1.0, -1.0, -1.0)
+        # Length of an assessment before any caseload delay (days), drawn in bulk for
+        # new families; -1 until drawn.
+        self.assess_days = assess_days
 
     def ages_years(self, now: float) -> list[float]:
         """Ages of the children at ``now`` (years)."""

@@ -1,8 +1,13 @@
 """The front of the system: referral, triage, assessment, CIN and CP plans, edge of care.
 
-A referred family moves through the front door as a chain of timeout
-callbacks (no SimPy process per family: a process costs two extra events and
-a generator). Decisions compare a need score with thresholds; every random
+A referred family's path through the front door is planned when it is
+referred, as far as it depends on the family alone: the ends of early help,
+assessments and plans are booked ahead in the recorder, so they need no
+events. Steps that depend on the state of the system when they happen (a
+re-referral meeting the thresholds and caseloads of its day, heading for care
+meeting the edge-of-care service and placements) are SimPy timeouts with
+callbacks (no process per family: a process costs two extra events and a
+generator). Decisions compare a need score with thresholds; every random
 quantity comes from the family's own block of uniforms (see
 :class:`sim.model.entities.U`).
 """
@@ -10,7 +15,7 @@ quantity comes from the family's own block of uniforms (see
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from statistics import NormalDist
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "care_bound",
+    "care_bound_at",
     "close_case",
     "refer",
     "resume_assessment",
@@ -42,8 +48,11 @@ def refer(sim: Simulation, fam: Family, *, rereferral: bool) -> None:
     """A family is referred now: count it and triage it.
 
     Triage is immediate; ``decision_days`` delays what follows (early help or
-    an assessment). Families closed at triage need no SimPy process at all,
-    which keeps the event count low.
+    an assessment). What happens to the family is then planned ahead as far as
+    it depends on the family alone: the ends of early help, assessments and
+    plans are booked in the recorder rather than waited for with events. Only
+    steps that depend on the state of the system at the time (a re-referral,
+    heading for care) are events.
     """
     env, p, rec, ix = sim.env, sim.p, sim.rec, sim.ix
     u = fam.u
@@ -63,37 +72,28 @@ def refer(sim: Simulation, fam: Family, *, rereferral: bool) -> None:
         if p.early_help_days is None:
             close_case(sim, fam, underserved=underserved)
             return
-        rec.add(ix.lv_eh, n, env.now)
-
-        def _end(_ev: Any) -> None:
-            rec.add(ix.lv_eh, -n, env.now)
-            close_case(sim, fam, underserved=underserved)
-
-        env.timeout(p.decision_days + p.early_help_days.ppf(u[S.EARLY_HELP_DAYS])).callbacks.append(
-            _end
-        )
+        now = env.now
+        end = now + p.decision_days + p.early_help_days.ppf(u[S.EARLY_HELP_DAYS])
+        rec.add(ix.lv_eh, n, now)
+        rec.add_at(ix.lv_eh, -n, end)
+        close_case(sim, fam, underserved=underserved, at=end)
         return
     start_assessment(sim, fam, underserved)
 
 
-def _after(sim: Simulation, delay: float, fn: Callable[[], None]) -> None:
-    """Call ``fn`` after ``delay`` days: one timeout event, no process."""
-    sim.env.timeout(delay).callbacks.append(lambda _ev: fn())
-
-
 def start_assessment(sim: Simulation, fam: Family, underserved: bool) -> None:
-    """Start a statutory assessment; slower when caseloads are high."""
+    """Start a statutory assessment now; slower when caseloads are high."""
     p, rec, ix = sim.p, sim.rec, sim.ix
     n = fam.size
     rec.count(ix.fl_triage_as, n)
     rec.count(ix.fl_cost_as, n * p.assessment_cost)
     sim.open_cases(ix.lv_open_as, n)
     factor = sim.caseload_factor(p.assess_elasticity)
-    delay = p.decision_days + p.assessment_days.ppf(fam.u[S.ASSESSMENT_DAYS]) * factor
-    if delay > 0:
-        _after(sim, delay, lambda: finish_assessment(sim, fam, underserved))
-    else:
-        finish_assessment(sim, fam, underserved)
+    days = fam.assess_days
+    if days < 0:
+        days = p.assessment_days.ppf(fam.u[S.ASSESSMENT_DAYS])
+    delay = p.decision_days + days * factor
+    finish_assessment(sim, fam, underserved, sim.env.now + delay)
 
 
 def resume_assessment(sim: Simulation, fam: Family, elapsed_days: float) -> None:
@@ -103,50 +103,66 @@ def resume_assessment(sim: Simulation, fam: Family, elapsed_days: float) -> None
     total = p.assessment_days.conditional_ppf(fam.u[S.ASSESSMENT_DAYS], elapsed_days)
     underserved = _cdf(fam.need) > p.statutory_pct
     fam.need_pct, fam.triage_pct, fam.assessed_pct = scores(sim, fam.need, fam.u)
-    _after(sim, max(total - elapsed_days, 0.0), lambda: finish_assessment(sim, fam, underserved))
+    finish_assessment(sim, fam, underserved, sim.env.now + max(total - elapsed_days, 0.0))
 
 
-def finish_assessment(sim: Simulation, fam: Family, underserved: bool) -> None:
-    """Outcome of an assessment: closure, CIN plan, s47 and CP plan, or care."""
+def finish_assessment(sim: Simulation, fam: Family, underserved: bool, at: float) -> None:
+    """Outcome of an assessment ending at day ``at``: closure, CIN plan, s47 and CP plan, or care.
+
+    A case that goes on to s47 enquiries or a plan stays open, so the total of
+    open cases (the caseload) does not change at the hand-over.
+    """
     p, rec, ix = sim.p, sim.rec, sim.ix
     u = fam.u
     n = fam.size
-    sim.open_cases(ix.lv_open_as, -n)
     assessed = fam.assessed_pct
     if assessed < p.cin_pct:
-        rec.count(ix.fl_outcome["not_in_need"], n)
-        close_case(sim, fam, underserved=underserved)
+        sim.open_cases_at(ix.lv_open_as, -n, at)
+        rec.count_at(ix.fl_outcome["not_in_need"], n, at)
+        close_case(sim, fam, underserved=underserved, at=at)
     elif assessed < p.cp_pct:
-        rec.count(ix.fl_outcome["cin"], n)
-        start_plan(sim, fam, "cin")
+        rec.add_at(ix.lv_open_as, -n, at)
+        rec.count_at(ix.fl_outcome["cin"], n, at)
+        start_plan(sim, fam, "cin", at=at, handed_over=True)
     elif assessed < p.care_pct:
-        rec.count(ix.fl_outcome["cp"], n)
+        rec.count_at(ix.fl_outcome["cp"], n, at)
         if p.s47_days is None:
-            start_plan(sim, fam, "cp")
+            rec.add_at(ix.lv_open_as, -n, at)
+            start_plan(sim, fam, "cp", at=at, handed_over=True)
             return
-        sim.open_cases(ix.lv_open_as, n)
-
-        def _s47_done() -> None:
-            sim.open_cases(ix.lv_open_as, -n)
-            start_plan(sim, fam, "cp")
-
-        _after(sim, p.s47_days.ppf(u[S.SECTION47_DAYS]), _s47_done)
+        # The assessment's open case carries on as the s47 enquiry.
+        done = at + p.s47_days.ppf(u[S.SECTION47_DAYS])
+        rec.add_at(ix.lv_open_as, -n, done)
+        start_plan(sim, fam, "cp", at=done, handed_over=True)
     else:
-        rec.count(ix.fl_outcome["care"], n)
-        care_bound(sim, fam)
+        sim.open_cases_at(ix.lv_open_as, -n, at)
+        rec.count_at(ix.fl_outcome["care"], n, at)
+        care_bound_at(sim, fam, at)
 
 
 def start_plan(
-    sim: Simulation, fam: Family, kind: str, *, elapsed_days: float | None = None
+    sim: Simulation,
+    fam: Family,
+    kind: str,
+    *,
+    at: float | None = None,
+    elapsed_days: float | None = None,
+    handed_over: bool = False,
 ) -> None:
-    """A CIN or CP plan: lasts a drawn time, may escalate part-way, then closes.
+    """A CIN or CP plan starting at day ``at`` (default now): lasts a drawn time, may escalate.
+
+    ``handed_over`` says the case was already open (an assessment or a CIN plan
+    becomes this plan), so the total of open cases does not change at the start.
 
     ``elapsed_days`` is given for plans already open at the start of a run:
     the plan's length is drawn conditional on having lasted that long, it is
     not counted as a start, and any escalation falls in the remaining time.
-    A CP plan never escalates to another CP plan.
+    A CP plan never escalates to another CP plan. The plan's end (or its
+    escalation to a CP plan) is booked ahead; an escalation to care is an event.
     """
     p, rec, ix = sim.p, sim.rec, sim.ix
+    if at is None:
+        at = sim.env.now
     u = fam.u
     n = fam.size
     new = elapsed_days is None
@@ -155,13 +171,13 @@ def start_plan(
         u_days, u_esc, u_when = S.CIN_DAYS, S.CIN_ESCALATION, S.CIN_ESCALATION_TIME
         to_cp = plan.escalate_to_cp_probability
         if new:
-            rec.count(ix.fl_cin_start, n)
+            rec.count_at(ix.fl_cin_start, n, at)
     else:
         plan, lv = p.cp, ix.lv_open_cp
         u_days, u_esc, u_when = S.CP_DAYS, S.CP_ESCALATION, S.CP_ESCALATION_TIME
         to_cp = 0.0
         if new:
-            rec.count(ix.fl_cp_start, n)
+            rec.count_at(ix.fl_cp_start, n, at)
     if elapsed_days is None:
         days = plan.duration_days.ppf(u[u_days])
         escalate_after = days * plan.escalation_fraction_of_duration * u[u_when]
@@ -175,29 +191,36 @@ def start_plan(
     to_care = plan.escalate_to_care_probability
     if elapsed_days is not None and escalate_after <= 0:
         to_cp = to_care = 0.0
-    sim.open_cases(lv, n)
+    if handed_over:
+        rec.add_at(lv, n, at)
+    else:
+        sim.open_cases_at(lv, n, at)
     if esc < to_cp + to_care:
-
-        def _escalate() -> None:
-            sim.open_cases(lv, -n)
-            if esc < to_cp:
-                start_plan(sim, fam, "cp")
-            else:
-                rec.count(ix.fl_escalation_care, n)
-                care_bound(sim, fam)
-
-        _after(sim, escalate_after, _escalate)
+        when = at + escalate_after
+        if esc < to_cp:
+            rec.add_at(lv, -n, when)
+            start_plan(sim, fam, "cp", at=when, handed_over=True)
+        else:
+            sim.open_cases_at(lv, -n, when)
+            rec.count_at(ix.fl_escalation_care, n, when)
+            care_bound_at(sim, fam, when)
         return
+    end = at + days
+    sim.open_cases_at(lv, -n, end)
+    close_case(sim, fam, underserved=False, at=end)
 
-    def _end() -> None:
-        sim.open_cases(lv, -n)
-        close_case(sim, fam, underserved=False)
 
-    _after(sim, days, _end)
+def care_bound_at(sim: Simulation, fam: Family, at: float) -> None:
+    """The family heads for care at day ``at``: an event then (it depends on the state)."""
+    env = sim.env
+    if at <= env.now:
+        care_bound(sim, fam)
+    elif at < sim.length_days:
+        env.timeout(at - env.now).callbacks.append(lambda _ev: care_bound(sim, fam))
 
 
 def care_bound(sim: Simulation, fam: Family) -> None:
-    """A family heading for care: edge-of-care support if a place is free, else care."""
+    """A family heading for care now: edge-of-care support if a place is free, else care."""
     env, p, rec, ix = sim.env, sim.p, sim.rec, sim.ix
     u = fam.u
     n = fam.size
@@ -216,7 +239,7 @@ def care_bound(sim: Simulation, fam: Family) -> None:
     rec.add(ix.lv_edge, n, now)
     rec.add(ix.lv_edge_cost, n * p.edge_daily_cost, now)
 
-    def _end() -> None:
+    def _end(_ev: Any) -> None:
         t = env.now
         sim.edge_busy -= 1
         sim.open_cases(ix.lv_open_edge, -n)
@@ -229,26 +252,33 @@ def care_bound(sim: Simulation, fam: Family) -> None:
             rec.count(ix.fl_edge_failed, n)
             sim.enter_care(fam)
 
-    _after(sim, p.edge_days.ppf(u[S.EDGE_DAYS]), _end)
+    env.timeout(p.edge_days.ppf(u[S.EDGE_DAYS])).callbacks.append(_end)
 
 
 def close_case(
-    sim: Simulation, fam: Family, *, underserved: bool, probability: float | None = None
+    sim: Simulation,
+    fam: Family,
+    *,
+    underserved: bool,
+    probability: float | None = None,
+    at: float | None = None,
 ) -> None:
-    """Close a family's case; it may come back as a re-referral later."""
+    """Close a family's case at day ``at`` (default now); it may come back as a re-referral."""
     p = sim.p
     u = fam.u
     if probability is None:
         probability = p.underserved_rereferral if underserved else p.rereferral
     if probability <= 0 or u[S.REREFERRAL] >= probability:
         return
-    delay = p.rereferral_days.ppf(u[S.REREFERRAL_DAYS])
     now = sim.env.now
+    if at is None:
+        at = now
+    back = at + p.rereferral_days.ppf(u[S.REREFERRAL_DAYS])
     # Only children still under 18 at the re-referral come back.
-    births = [b for b in fam.births if (now + delay - b) < 18 * DAYS_PER_YEAR]
-    if not births or now + delay >= sim.length_days:
+    births = [b for b in fam.births if (back - b) < 18 * DAYS_PER_YEAR]
+    if not births or back >= sim.length_days:
         return
-    sim.schedule_rereferral(fam, births, delay)
+    sim.schedule_rereferral(fam, births, back - now)
 
 
 def scores(sim: Simulation, need: float, u: Sequence[float]) -> tuple[float, float, float]:

@@ -16,6 +16,7 @@ Each update is O(1); closing a month is O(number of measures).
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
 from dataclasses import dataclass
 
 import numpy as np
@@ -92,20 +93,39 @@ class Recorder:
     Measures are registered before the run (:meth:`level_index`,
     :meth:`flow_index`) and then updated by integer index, which keeps the
     hot path free of dictionary look-ups.
+
+    A level's monthly integral is kept in a form that does not depend on the
+    order of its changes: the integral over a month is the level at the start
+    of the month times the month's length, plus, for each change inside the
+    month, the change times the time from it to the month's end. So a change
+    can be booked ahead of time (:meth:`add_at`, :meth:`count_at`): a step
+    whose end is already known (an assessment, a plan, an allowance) needs no
+    event at its end.
     """
 
     def __init__(self, grid: MonthGrid):
         self.grid = grid
         self.month = 0
+        self._edges = grid.edges_days
+        self._edge = self._edges[1] if len(self._edges) > 1 else 0.0  # end of this month
+        self._horizon = self._edges[-1]
         self._level_ids: dict[tuple[str, str], int] = {}
         self._flow_ids: dict[tuple[str, str], int] = {}
+        #: Level now, for levels changed only by :meth:`add`/:meth:`set`; levels booked
+        #: ahead with :meth:`add_at` are exact here only at month ends.
         self.value: list[float] = []
-        self._last: list[float] = []
-        self._acc: list[float] = []
+        self._start: list[float] = []  # level at the start of this month
+        self._acc: list[float] = []  # sum of change x (month end - time of change)
+        self._delta: list[float] = []  # sum of changes this month
         self._flow_acc: list[float] = []
+        # Changes booked for later months: month -> [(index, change x time to month end,
+        # change)], and month -> [(flow index, amount)].
+        self._later: dict[int, list[tuple[int, float, float]]] = {}
+        self._later_flow: dict[int, list[tuple[int, float]]] = {}
         self._integrals: list[list[float]] = []
         self._ends: list[list[float]] = []
         self._flows: list[list[float]] = []
+        self._sums: list[tuple[int, tuple[int, ...]]] = []
 
     # -- registration -----------------------------------------------------------
     def level_index(self, measure: str, category: str) -> int:
@@ -115,8 +135,9 @@ class Recorder:
         if idx is None:
             idx = self._level_ids[key] = len(self.value)
             self.value.append(0.0)
-            self._last.append(0.0)
+            self._start.append(0.0)
             self._acc.append(0.0)
+            self._delta.append(0.0)
         return idx
 
     def flow_index(self, measure: str, category: str) -> int:
@@ -128,11 +149,22 @@ class Recorder:
             self._flow_acc.append(0.0)
         return idx
 
+    def sum_index(self, measure: str, category: str, parts: tuple[int, ...]) -> int:
+        """Register a level that is the sum of levels ``parts``, computed at month ends.
+
+        Its monthly integral and end value are the sums of its parts'; it is never
+        updated during the run (its :attr:`value` stays 0), which saves an update
+        on every change of a part. Callers that need the running total keep it.
+        """
+        idx = self.level_index(measure, category)
+        self._sums.append((idx, tuple(parts)))
+        return idx
+
     # -- hot path -------------------------------------------------------------------
     def add(self, idx: int, delta: float, now: float) -> None:
-        """Change level ``idx`` by ``delta`` at time ``now`` (days)."""
-        self._acc[idx] += self.value[idx] * (now - self._last[idx])
-        self._last[idx] = now
+        """Change level ``idx`` by ``delta`` at time ``now`` (days, the current time)."""
+        self._acc[idx] += delta * (self._edge - now)
+        self._delta[idx] += delta
         self.value[idx] += delta
 
     def set(self, idx: int, value: float, now: float) -> None:
@@ -143,20 +175,69 @@ class Recorder:
         """Add ``amount`` to flow ``idx`` in the current month."""
         self._flow_acc[idx] += amount
 
+    def add_at(self, idx: int, delta: float, at: float) -> None:
+        """Book a change of level ``idx`` by ``delta`` at a time ``at`` (days, now or later).
+
+        Changes at or after the horizon are dropped. :attr:`value` is not
+        updated (see there).
+        """
+        if at < self._edge:
+            self._acc[idx] += delta * (self._edge - at)
+            self._delta[idx] += delta
+            return
+        if at >= self._horizon:
+            return
+        m = bisect_right(self._edges, at) - 1
+        booked = self._later.get(m)
+        if booked is None:
+            booked = self._later[m] = []
+        booked.append((idx, delta * (self._edges[m + 1] - at), delta))
+
+    def count_at(self, idx: int, amount: float, at: float) -> None:
+        """Book ``amount`` of flow ``idx`` at a time ``at`` (days, now or later)."""
+        if at < self._edge:
+            self._flow_acc[idx] += amount
+            return
+        if at >= self._horizon:
+            return
+        m = bisect_right(self._edges, at) - 1
+        booked = self._later_flow.get(m)
+        if booked is None:
+            booked = self._later_flow[m] = []
+        booked.append((idx, amount))
+
     # -- month ends -------------------------------------------------------------------
     def close_month(self, edge: float) -> None:
         """Finish the current month at time ``edge`` (days) and start the next."""
-        value, last, acc = self.value, self._last, self._acc
+        length = edge - self._edges[self.month]
+        short = self._edge - edge  # > 0 only if the month is cut short of its grid edge
+        start, acc, delta, value = self._start, self._acc, self._delta, self.value
         integ = []
-        for i in range(len(value)):
-            integ.append(acc[i] + value[i] * (edge - last[i]))
-            last[i] = edge
+        ends = []
+        for i in range(len(start)):
+            integ.append(start[i] * length + acc[i] - delta[i] * short)
+            end = start[i] + delta[i]
+            ends.append(end)
+            start[i] = end
+            value[i] = end
             acc[i] = 0.0
+            delta[i] = 0.0
+        for idx, parts in self._sums:
+            integ[idx] = sum(integ[j] for j in parts)
+            ends[idx] = sum(ends[j] for j in parts)
         self._integrals.append(integ)
-        self._ends.append(list(value))
+        self._ends.append(ends)
         self._flows.append(self._flow_acc)
         self._flow_acc = [0.0] * len(self._flow_acc)
         self.month += 1
+        m = self.month
+        self._edge = self._edges[m + 1] if m + 1 < len(self._edges) else self._horizon
+        for idx, weighted, change in self._later.pop(m, ()):
+            acc[idx] += weighted
+            delta[idx] += change
+        flow_acc = self._flow_acc
+        for idx, amount in self._later_flow.pop(m, ()):
+            flow_acc[idx] += amount
 
     def arrays(self) -> RecorderArrays:
         """Freeze what was recorded into arrays (call after the last month closed)."""

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import heapq
 import math
-from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from types import SimpleNamespace
@@ -28,7 +28,7 @@ from sim.model.entities import DAYS_PER_YEAR, Child, Family
 from sim.model.entities import U as S
 from sim.model.placements import Allocator, ModelError
 from sim.model.recorder import MonthGrid, Recorder, RecorderArrays
-from sim.streams import UniformBlocks, purpose_generator, purpose_seed, replication_seed
+from sim.streams import UniformBlocks, flat_rows, purpose_generator, purpose_seed, replication_seed
 
 __all__ = ["ReplicationOutput", "Simulation", "equilibrium_age_sampler", "simulate"]
 
@@ -96,6 +96,8 @@ class Simulation:
         self.eh_threshold = cfg.front_door.early_help_above_percentile.value_at(self.start_date)
         self.as_threshold = cfg.front_door.assessment_above_percentile.value_at(self.start_date)
         self.fte = cfg.workforce.fte.value_at(self.start_date)
+        self.open_total = 0  # open cases of every kind now (the caseload numerator)
+        self._open_later: list[tuple[float, int]] = []  # (day, change) booked ahead
         self._next_child = 0
         self._next_family = 0
         self.entered = 0
@@ -198,7 +200,11 @@ class Simulation:
         ix.lv_open_cp = rec.level_index("open_cases", "cp")
         ix.lv_open_edge = rec.level_index("open_cases", "edge_of_care")
         ix.lv_open_lac = rec.level_index("open_cases", "looked_after")
-        ix.lv_open_all = rec.level_index("open_cases", "all")
+        ix.lv_open_all = rec.sum_index(
+            "open_cases",
+            "all",
+            (ix.lv_open_as, ix.lv_open_cin, ix.lv_open_cp, ix.lv_open_edge, ix.lv_open_lac),
+        )
         ix.lv_fte = rec.level_index("fte", "all")
         ix.lv_staff_cost = rec.level_index("cost_rate_gbp_per_day", "staff")
         ix.lv_eh = rec.level_index("early_help", "all")
@@ -221,14 +227,29 @@ class Simulation:
         return float((date - self.start_date).days)
 
     def open_cases(self, idx: int, delta: int) -> None:
-        """Change an open-case count and the total used for caseloads."""
-        now = self.env.now
-        self.rec.add(idx, delta, now)
-        self.rec.add(self.ix.lv_open_all, delta, now)
+        """Change an open-case count now, and the running total used for caseloads."""
+        self.rec.add(idx, delta, self.env.now)
+        self.open_total += delta
+
+    def open_cases_at(self, idx: int, delta: int, at: float) -> None:
+        """Book a change of an open-case count at a time ``at`` (days, now or later).
+
+        No event is needed: the recorder books it into its month, and the
+        running total takes it up when a caseload is next read at or after ``at``.
+        """
+        if at <= self.env.now:
+            self.open_cases(idx, delta)
+            return
+        self.rec.add_at(idx, delta, at)
+        heapq.heappush(self._open_later, (at, delta))
 
     def caseload(self) -> float:
         """Open cases per FTE now."""
-        return self.rec.value[self.ix.lv_open_all] / self.fte if self.fte > 0 else math.inf
+        later = self._open_later
+        now = self.env.now
+        while later and later[0][0] <= now:
+            self.open_total += heapq.heappop(later)[1]
+        return self.open_total / self.fte if self.fte > 0 else math.inf
 
     def caseload_factor(self, elasticity: float) -> float:
         """Multiplier on a duration when caseloads exceed the threshold (1 otherwise)."""
@@ -302,7 +323,7 @@ class Simulation:
         lo, hi, prev, c = (np.array(col)[k] for col in zip(*table, strict=True))
         return lo + (hi - lo) * (u - prev) / (c - prev)
 
-    def _arrivals(self, times: np.ndarray) -> Any:
+    def _arrivals(self, times: np.ndarray) -> Iterator[float]:
         """Refer each new family at its arrival time.
 
         Families' uniform blocks are drawn from the families stream in chunks
@@ -310,7 +331,6 @@ class Simulation:
         ages and latent need are computed per chunk with numpy, and the loop
         only creates records and triages them.
         """
-        env = self.env
         p = self.p
         gen = self.rng_families
         sibling_cum = np.asarray(p.sibling_cum)
@@ -335,17 +355,42 @@ class Simulation:
                 [special.ndtr(need), special.ndtr(triage), special.ndtr(assessed)]
             ).tolist()
             needs = need.tolist()
-            rows = [array("d", r) for r in blocks.tolist()]  # compact: 8 bytes a uniform
+            assess_days = p.assessment_days.ppf_many(blocks[:, S.ASSESSMENT_DAYS])
+            flat = flat_rows(blocks)  # each family's row is a slice: 8 bytes a uniform
+            width = S.WIDTH
             for j, t in enumerate(t_chunk.tolist()):
-                yield env.timeout(t - last)
+                yield t - last  # the driver (_drive) resumes this at time t
                 last = t
                 n = sizes[j]
                 b = births[j][: min(n, 3)]
                 for _ in range(3, n):  # families larger than three: extra ages
                     b.append(t - self._age_from_u(self.placement_u.next()) * DAYS_PER_YEAR)
-                fam = Family(self._next_family, b, needs[j], rows[j], score_rows[j])
+                fam = Family(
+                    self._next_family,
+                    b,
+                    needs[j],
+                    flat[j * width : (j + 1) * width],
+                    score_rows[j],
+                    assess_days[j],
+                )
                 self._next_family += 1
                 pathway.refer(self, fam, rereferral=False)
+
+    def _drive(self, steps: Iterator[float]) -> None:
+        """Run a generator of delays (days) as a chain of timeout callbacks.
+
+        Each delay is waited for with one timeout; when it fires the generator is
+        resumed to do that step's work and give the next delay. Cheaper than a
+        SimPy process (no process event, no ``Process._resume``).
+        """
+        env = self.env
+
+        def _next(_ev: Any) -> None:
+            delay = next(steps, None)
+            if delay is not None:
+                env.timeout(delay).callbacks.append(_next)
+
+        _next(None)
 
     def schedule_rereferral(self, fam: Family, births: list[float], delay: float) -> None:
         """Bring a family (its children under 18) back to the front door after ``delay`` days."""
@@ -464,20 +509,15 @@ class Simulation:
             )
 
     def _for_a_while(self, lv: int, lv_cost: int, daily_gbp: float, days: float) -> None:
-        """A level (and its daily cost) that lasts ``days`` from now."""
+        """A level (and its daily cost) that lasts ``days`` from now (its end booked ahead)."""
         if days <= 0:
             return
         now = self.env.now
-        self.rec.add(lv, 1, now)
-        self.rec.add(lv_cost, daily_gbp, now)
-
-        def _end(_ev: Any) -> None:
-            t = self.env.now
-            self.rec.add(lv, -1, t)
-            self.rec.add(lv_cost, -daily_gbp, t)
-
-        if now + days < self.length_days:
-            self.env.timeout(days).callbacks.append(_end)
+        rec = self.rec
+        rec.add(lv, 1, now)
+        rec.add(lv_cost, daily_gbp, now)
+        rec.add_at(lv, -1, now + days)
+        rec.add_at(lv_cost, -daily_gbp, now + days)
 
     # ------------------------------------------------------ initial state
     def _initial_population(self) -> None:
@@ -663,7 +703,7 @@ class Simulation:
         self._initial_population()
         if self.report_from_day == 0:
             self._mark_window()
-        self.env.process(self._arrivals(arrival_times))
+        self._drive(self._arrivals(arrival_times))
         self.env.run(until=self.length_days)
         # Close months not closed by an event (the last one ends at the horizon).
         while self.rec.month < self.grid.n_months:
