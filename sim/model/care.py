@@ -2,19 +2,17 @@
 
 On entry each child draws, from its family's uniforms, the placement
 category it needs (by age and complexity), an exit route (by age at entry)
-and a time to exit for that route. Its process then sleeps until the next of:
-exit, move to a pre-exit placement (adoption), placement breakdown,
-step-down, or the 18th birthday. Moves made by others (a capacity cut, a
-waiting list, bringing a child back in-house) interrupt it so it replans.
+and a time to exit for that route. Its next step is then scheduled (a
+timeout callback, see :func:`plan_next`) for the earliest of: exit, move to a
+pre-exit placement (adoption), placement breakdown, step-down, or the 18th
+birthday. Moves made by others (a capacity cut, a waiting list, bringing a
+child back in-house) replan it.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
-
-import simpy
 
 from sim.config.schema import ENTRY_CATEGORY_ORDER, EXIT_ROUTES
 from sim.model.entities import DAYS_PER_YEAR, Child
@@ -24,7 +22,7 @@ if TYPE_CHECKING:
     from sim.config.distributions import _Dist
     from sim.model.simulation import Simulation
 
-__all__ = ["care_process", "choose_category", "choose_route", "start_child"]
+__all__ = ["choose_category", "choose_route", "plan_next", "start_child"]
 
 _PERMANENCE = frozenset({"adoption", "special_guardianship", "child_arrangements"})
 
@@ -132,38 +130,53 @@ def start_child(
             child.pre_exit_at = max(pre_at, now)
 
 
-def care_process(sim: Simulation, child: Child) -> Generator[Any, Any, None]:
-    """A child's time in care, until exit."""
+def plan_next(sim: Simulation, child: Child) -> None:
+    """Schedule a child's next step: the earliest of exit, pre-exit move, breakdown, step-down.
+
+    A child in care is a chain of timeout callbacks, not a SimPy process (a
+    process costs an extra event and a generator resume a step). Each plan
+    carries a token; replanning (after someone else moved the child) bumps the
+    token, so the callback of the superseded plan finds itself stale and does
+    nothing.
+    """
+    token = child.token + 1
+    child.token = token
+    t_next = min(child.exit_at, child.pre_exit_at, child.break_at, child.step_at)
     env = sim.env
+    env.timeout(max(t_next - env.now, 0.0)).callbacks.append(
+        lambda _ev: _care_step(sim, child, token, t_next)
+    )
+
+
+def _care_step(sim: Simulation, child: Child, token: int, t_next: float) -> None:
+    """The step planned for ``t_next``, unless the plan was superseded."""
+    if child.token != token:
+        return
+    now = sim.env.now
+    if t_next == child.exit_at:
+        child.token = -1  # no more steps: wake() leaves it alone
+        sim.leave_care(child)
+        return
     alloc = sim.alloc
-    while True:
-        now = env.now
-        t_exit = child.exit_at
-        t_next = min(t_exit, child.pre_exit_at, child.break_at, child.step_at)
-        try:
-            yield env.timeout(max(t_next - now, 0.0))
-        except simpy.Interrupt:
-            continue  # someone moved the child: its break/step times were replanned
-        now = env.now
-        if t_next == t_exit:
-            sim.leave_care(child)
-            return
-        if t_next == child.pre_exit_at:
-            type_index = sim.p.pre_exit[child.route][0]
-            child.pre_exit_at = math.inf
-            if alloc.free(type_index) < 1:
-                continue  # the pre-exit type is full: the child stays where it is until exit
+    sim.stepping = child
+    if t_next == child.pre_exit_at:
+        type_index = sim.p.pre_exit[child.route][0]
+        child.pre_exit_at = math.inf
+        if alloc.free(type_index) >= 1:
             child.category = alloc.category[type_index]
             old = child.type
             alloc.vacate(child, now, refill=False)
             alloc.occupy(child, type_index, now)
             alloc.count_move(child, "pre_exit")
             alloc.refill(old, now)
-        elif t_next == child.break_at:
-            alloc.place(child, now, reason="breakdown")
-        else:
-            child.category = child.step_to
-            alloc.place(child, now, reason="step_down")
+        # else the pre-exit type is full: the child stays where it is until exit
+    elif t_next == child.break_at:
+        alloc.place(child, now, reason="breakdown")
+    else:
+        child.category = child.step_to
+        alloc.place(child, now, reason="step_down")
+    sim.stepping = None
+    plan_next(sim, child)
 
 
 def cumulative_entry_bands(sim: Simulation) -> list[tuple[float, float, list[tuple[str, float]]]]:

@@ -9,7 +9,6 @@ the family enters care, and carries its own placement and exit plan.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 __all__ = ["DAYS_PER_YEAR", "Child", "Family", "U"]
 
@@ -111,10 +110,10 @@ class Child:
         "fy_placements",
         "moves",
         "pre_exit_at",
-        "proc",
         "route",
         "step_at",
         "step_to",
+        "token",
         "type",
         "u",
         "waiting",
@@ -141,7 +140,7 @@ class Child:
         self.fy = -1  # financial year of the last placement (index), for stability counts
         self.fy_placements = 0  # placements in that financial year
         self.waiting = False
-        self.proc: Any = None
+        self.token = 0  # plan token of the next scheduled step; -1 once the child has left
 
     def age(self, now: float) -> float:
         """Age at ``now`` (years)."""

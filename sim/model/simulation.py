@@ -97,6 +97,7 @@ class Simulation:
         self.as_threshold = cfg.front_door.assessment_above_percentile.value_at(self.start_date)
         self.fte = cfg.workforce.fte.value_at(self.start_date)
         self.open_total = 0  # open cases of every kind now (the caseload numerator)
+        self.stepping: Child | None = None  # the child whose own step is running
         self._open_later: list[tuple[float, int]] = []  # (day, change) booked ahead
         self._next_child = 0
         self._next_family = 0
@@ -259,10 +260,9 @@ class Simulation:
         return 1.0 + elasticity * excess if excess > 0 else 1.0
 
     def wake(self, child: Child) -> None:
-        """Interrupt a child's process so it replans after being moved by someone else."""
-        proc = child.proc
-        if proc is not None and proc.is_alive and proc is not self.env.active_process:
-            proc.interrupt("moved")
+        """Replan a child's next step after someone else moved it (not during its own step)."""
+        if child.token >= 0 and child is not self.stepping:
+            care.plan_next(self, child)
 
     def new_child(self, fam: Family, birth: float, u: Sequence[float]) -> Child:
         """Create a child record."""
@@ -457,7 +457,7 @@ class Simulation:
             if idx is None:
                 idx = ix.fl_entries_cat[child.category] = rec.flow_index("entries", child.category)
             rec.count(idx)
-        child.proc = self.env.process(care.care_process(self, child))
+        care.plan_next(self, child)
 
     def leave_care(self, child: Child) -> None:
         """The child stops being looked after by its planned route."""
