@@ -135,6 +135,28 @@ def test_more_social_workers_mean_lower_caseloads(
         assert (after < before).all(), f"{year} caseload: {before} -> {after}"
 
 
+def test_fewer_social_workers_slow_assessments_only_through_the_elasticity(
+    baseline: Config, baseline_result: sim.RunResult
+) -> None:
+    assert baseline.workforce.assessment_delay_elasticity > 0
+    fewer = {"workforce.fte": baseline.workforce.fte.initial() * 0.6}
+    stretched = run_with(baseline, fewer)
+    before = monthly(baseline_result, "open_cases", "assessment").mean().to_numpy()
+    after = monthly(stretched, "open_cases", "assessment").mean().to_numpy()
+    assert (after > before * 1.02).all(), f"open assessments: {before} -> {after}"
+    # With no caseload elasticity the FTE changes caseloads but not how long work takes.
+    inert = {
+        "workforce.assessment_delay_elasticity": 0.0,
+        "workforce.permanence_delay_elasticity": 0.0,
+    }
+    a = run_with(baseline, inert)
+    b = run_with(baseline, {**inert, **fewer})
+    pd.testing.assert_frame_equal(
+        monthly(a, "open_cases", "assessment"), monthly(b, "open_cases", "assessment")
+    )
+    assert (summary(b, "caseload_mean", FIRST_YEAR) > summary(a, "caseload_mean", FIRST_YEAR)).all()
+
+
 @pytest.fixture(scope="module")
 def bring_back(baseline: Config) -> sim.RunResult:
     assert not baseline.placement_policy.bring_back_in_house

@@ -11,6 +11,7 @@ import datetime as dt
 import gc
 import heapq
 import math
+from array import array
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -28,7 +29,7 @@ from sim.model.entities import DAYS_PER_YEAR, Child, Family
 from sim.model.entities import U as S
 from sim.model.placements import Allocator, ModelError
 from sim.model.recorder import MonthGrid, Recorder, RecorderArrays
-from sim.streams import UniformBlocks, flat_rows, purpose_generator, purpose_seed, replication_seed
+from sim.streams import UniformBlocks, purpose_generator, purpose_seed, replication_seed
 
 __all__ = ["ReplicationOutput", "Simulation", "equilibrium_age_sampler", "simulate"]
 
@@ -98,7 +99,8 @@ class Simulation:
         self.fte = cfg.workforce.fte.value_at(self.start_date)
         self.open_total = 0  # open cases of every kind now (the caseload numerator)
         self.stepping: Child | None = None  # the child whose own step is running
-        self._open_later: list[tuple[float, int]] = []  # (day, change) booked ahead
+        self._open_times: list[float] = []  # heap of days with open-case changes booked ahead
+        self._open_later: dict[float, int] = {}  # day -> net change booked for it
         self._next_child = 0
         self._next_family = 0
         self.entered = 0
@@ -242,14 +244,25 @@ class Simulation:
             self.open_cases(idx, delta)
             return
         self.rec.add_at(idx, delta, at)
-        heapq.heappush(self._open_later, (at, delta))
+        # Times in a heap of floats (cheap to compare), changes summed per time.
+        later = self._open_later
+        old = later.get(at)
+        if old is None:
+            later[at] = delta
+            heapq.heappush(self._open_times, at)
+        else:
+            later[at] = old + delta
 
     def caseload(self) -> float:
         """Open cases per FTE now."""
-        later = self._open_later
-        now = self.env.now
-        while later and later[0][0] <= now:
-            self.open_total += heapq.heappop(later)[1]
+        times = self._open_times
+        if times and times[0] <= self.env.now:
+            now = self.env.now
+            later = self._open_later
+            total = self.open_total
+            while times and times[0] <= now:
+                total += later.pop(heapq.heappop(times))
+            self.open_total = total
         return self.open_total / self.fte if self.fte > 0 else math.inf
 
     def caseload_factor(self, elasticity: float) -> float:
@@ -356,8 +369,8 @@ class Simulation:
             ).tolist()
             needs = need.tolist()
             assess_days = p.assessment_days.ppf_many(blocks[:, S.ASSESSMENT_DAYS])
-            flat = flat_rows(blocks)  # each family's row is a slice: 8 bytes a uniform
-            width = S.WIDTH
+            raw = blocks.tobytes()  # each family's row becomes its own array('d')
+            n_bytes = S.WIDTH * 8
             for j, t in enumerate(t_chunk.tolist()):
                 yield t - last  # the driver (_drive) resumes this at time t
                 last = t
@@ -365,14 +378,9 @@ class Simulation:
                 b = births[j][: min(n, 3)]
                 for _ in range(3, n):  # families larger than three: extra ages
                     b.append(t - self._age_from_u(self.placement_u.next()) * DAYS_PER_YEAR)
-                fam = Family(
-                    self._next_family,
-                    b,
-                    needs[j],
-                    flat[j * width : (j + 1) * width],
-                    score_rows[j],
-                    assess_days[j],
-                )
+                u = array("d")
+                u.frombytes(raw[j * n_bytes : (j + 1) * n_bytes])
+                fam = Family(self._next_family, b, needs[j], u, score_rows[j], assess_days[j])
                 self._next_family += 1
                 pathway.refer(self, fam, rereferral=False)
 
