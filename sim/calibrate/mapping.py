@@ -581,8 +581,9 @@ def _map_population(m: Mapped, template: Config, est: Estimates) -> None:
     m.sections[("initial_population", "looked_after")] = (
         f"Children looked after on {est.as_at.date()}: {n}, grouped by placement type, age band "
         "and "
-        f"days-in-care band (counts and ranges only). {lower} began care before the data window, "
-        "so their days in care are lower bounds. Matched to template types by "
+        f"days-in-care band (counts and ranges only). {lower} began care on a day the data do "
+        "not show (before the data window, first episode seen not RNE S), so their days in "
+        "care are lower bounds. Matched to template types by "
         + ", ".join(f"{k}: {v}" for k, v in how.items())
         + "."
     )
