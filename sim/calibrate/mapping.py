@@ -30,8 +30,10 @@ from sim.config.schema import ENTRY_CATEGORY_ORDER, Config
 
 __all__ = [
     "DAYS_IN_CARE_EDGES",
+    "FRONT_DOOR_STOCKS",
     "INPUT_NOTE",
     "Mapped",
+    "front_door_at",
     "map_estimates",
     "run_start_after",
     "warm_start_groups",
@@ -41,6 +43,15 @@ INPUT_NOTE = "[input] national default from template: fill in"
 #: Bands of days in care for the starting population (the last is open-ended).
 DAYS_IN_CARE_EDGES: tuple[int, ...] = (0, 91, 365, 730, 1461, 2922, 6575)
 _MIN_BAND_ENTRIES = 20
+#: Front-door work under way on the first day (``initial_population`` keys). A template
+#: sets them at its model's own level for its referral rate; every stage's flow is
+#: proportional to referrals (thresholds are percentiles), so they scale with the rate.
+FRONT_DOOR_STOCKS: tuple[str, ...] = (
+    "assessments",
+    "rereferrals_per_year",
+    "child_in_need",
+    "child_protection",
+)
 _MIN_BREAKDOWN_YEARS = 5.0
 
 
@@ -129,6 +140,25 @@ def _describe_fit(fit: ParametricFit) -> str:
 
 def _edges(bands: Sequence[Any]) -> list[float]:
     return [float(bands[0]["min_age_years"]), *[float(b["max_age_years"]) for b in bands]]
+
+
+def front_door_at(config: Config, factor: float) -> dict[str, Any]:
+    """``initial_population`` front-door keys (dotted) of ``config`` scaled by ``factor``.
+
+    Used with the referral rate scaled by the same factor, so that a run starts
+    with as much front-door work under way as that rate keeps going: left at
+    the template's level, the surplus or shortfall escalates into care in the
+    first months (a transient in entries).
+    """
+    init = config.initial_population
+    out: dict[str, Any] = {}
+    for key in FRONT_DOOR_STOCKS:
+        value = getattr(init, key)
+        scaled = value * factor
+        out[f"initial_population.{key}"] = (
+            round(scaled) if isinstance(value, int) else float(f"{scaled:.5g}")
+        )
+    return out
 
 
 # ---------------------------------------------------------------- warm start
@@ -401,6 +431,19 @@ def _map_referrals(m: Mapped, template: Config, est: Estimates, factor: float, n
         note or "template rate (not rescaled)",
         kind="estimated" if factor != 1.0 else "input",
     )
+    if factor != 1.0:
+        for dotted, scaled in front_door_at(template, factor).items():
+            key = dotted.split(".")[-1]
+            before = getattr(template.initial_population, key)
+            if not before:
+                continue
+            m.set(
+                ("initial_population", key),
+                scaled,
+                f"the template's {before:g} x the referral factor {factor:.3f}: the front-door "
+                "work under way at the calibrated referral rate",
+                kind="derived",
+            )
     t = est.trend
     if t.significant:
         m.set(
