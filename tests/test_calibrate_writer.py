@@ -10,7 +10,7 @@ import pytest
 from test_calibrate_shared import TEMPLATE, calibration, calibration_outputs, synthetic, workdir
 
 from sim.calibrate import DataError, calibrate, write_config
-from sim.calibrate.mapping import INPUT_NOTE, run_start_after
+from sim.calibrate.mapping import INPUT_NOTE, run_start_after, warm_start_age_edges
 from sim.config import load_config
 
 
@@ -156,8 +156,15 @@ def test_the_warm_start_holds_every_child_in_care_on_the_as_at_date():
     for g in groups:
         assert 0 <= g.min_days_in_care <= g.max_days_in_care
         assert g.max_days_in_care <= g.max_age_years * 365.25 + 1
+        # A year of age per group: the age sets when a child leaves care at 18.
+        assert g.max_age_years - g.min_age_years <= 1
     assert cal.config.run.start_date == dt.date(2016, 4, 1)
     assert cal.config.run.warmup_days == 0
+
+
+def test_warm_start_ages_are_whole_years_inside_the_exit_bands():
+    assert warm_start_age_edges([0, 1, 5, 10, 16, 18]) == [float(a) for a in range(19)]
+    assert warm_start_age_edges([0, 0.5, 2.5, 18]) == [0.0, 0.5, 1.0, 2.0, 2.5, *range(3, 19)]
 
 
 @pytest.mark.parametrize(

@@ -36,6 +36,7 @@ __all__ = [
     "front_door_at",
     "map_estimates",
     "run_start_after",
+    "warm_start_age_edges",
     "warm_start_groups",
 ]
 
@@ -611,8 +612,21 @@ def _map_exits(m: Mapped, template: Config, est: Estimates) -> None:
     )
 
 
+def warm_start_age_edges(edges: Sequence[float]) -> list[float]:
+    """Age edges of the warm-start groups: ``edges`` with every whole year between them.
+
+    The simulator draws a starting child's age uniformly inside its group, and
+    the age sets when the child turns 18 and leaves care: within the last band
+    (16-18) the children in care are mostly the older ones, so two-year bands
+    spread leaving care evenly over two years when most of it comes in the first.
+    """
+    lo, hi = float(edges[0]), float(edges[-1])
+    years = np.arange(math.ceil(lo), math.floor(hi) + 1, dtype=float)
+    return sorted({float(e) for e in edges} | {float(y) for y in years})
+
+
 def _map_population(m: Mapped, template: Config, est: Estimates) -> None:
-    edges = list(est.exit_edges_years)
+    edges = warm_start_age_edges(est.exit_edges_years)
     groups, occupancy, how = warm_start_groups(est.stock, template, edges)
     init = m.data.setdefault("initial_population", {})
     init["looked_after"] = groups
@@ -622,8 +636,8 @@ def _map_population(m: Mapped, template: Config, est: Estimates) -> None:
     n = len(est.stock)
     lower = int(est.stock["days_at_least"].sum()) if n else 0
     m.sections[("initial_population", "looked_after")] = (
-        f"Children looked after on {est.as_at.date()}: {n}, grouped by placement type, age band "
-        "and "
+        f"Children looked after on {est.as_at.date()}: {n}, grouped by placement type, year of "
+        "age and "
         f"days-in-care band (counts and ranges only). {lower} began care on a day the data do "
         "not show (before the data window, first episode seen not RNE S), so their days in "
         "care are lower bounds. Matched to template types by "
