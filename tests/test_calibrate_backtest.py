@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from test_calibrate_shared import backtest_result, synthetic
 
 from sim.calibrate import DataError, backtest, clean_episodes, load_903
-from sim.calibrate.backtest import observed_monthly
+from sim.calibrate.backtest import _band, observed_monthly
 
 
 class ReplayModel:
@@ -57,6 +58,17 @@ def test_observed_months_count_stocks_at_month_end_and_flows_in_the_month():
     other = clean.placements
     other = other[(other["start"] <= end) & (other["end"].isna() | (other["end"] > end))]
     assert cats.sum() + int((other["category"] == "other").sum()) == obs[("looked_after", "all")]
+
+
+def test_the_band_from_20_runs_holds_a_further_run_nine_times_in_ten():
+    rng = np.random.default_rng(0)
+    draws = rng.normal(size=(4000, 21))
+    inside = 0
+    for row in draws:
+        band = _band(pd.Series(row[:20]))
+        inside += int(band["sim_p5"] <= row[20] <= band["sim_p95"])
+    # Binomial SE 0.5%; linear interpolation between order statistics would give 81%.
+    assert inside / len(draws) == pytest.approx(0.90, abs=0.015)
 
 
 def test_the_error_table_compares_each_month_with_the_simulated_band(tmp_path):
