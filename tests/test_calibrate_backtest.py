@@ -149,7 +149,7 @@ def test_backtests_at_other_seeds_track_the_flows_without_bias():
 
     A backtest's share of months inside the band is one draw of a noisy statistic:
     for children looked after (a stock, autocorrelated month to month) even the
-    model judged against its own runs is under 80% in about one backtest in four.
+    model judged against its own runs is under 80% in more than one backtest in five.
     What a sound calibration does reliably is checked here: flows inside the band
     in 80% of the 72 months pooled over the seeds (with months independent and a
     90% chance each, a flow falls short once in 200 tries), and no bias in the
