@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
-from test_calibrate_shared import backtest_result, synthetic
+from test_calibrate_shared import backtest_at, backtest_result, synthetic
 
 from sim.calibrate import DataError, backtest, clean_episodes, load_903
-from sim.calibrate.backtest import observed_monthly
+from sim.calibrate.backtest import _band, observed_monthly
 
 
 class ReplayModel:
@@ -57,6 +58,17 @@ def test_observed_months_count_stocks_at_month_end_and_flows_in_the_month():
     other = clean.placements
     other = other[(other["start"] <= end) & (other["end"].isna() | (other["end"] > end))]
     assert cats.sum() + int((other["category"] == "other").sum()) == obs[("looked_after", "all")]
+
+
+def test_the_band_from_20_runs_holds_a_further_run_nine_times_in_ten():
+    rng = np.random.default_rng(0)
+    draws = rng.normal(size=(4000, 21))
+    inside = 0
+    for row in draws:
+        band = _band(pd.Series(row[:20]))
+        inside += int(band["sim_p5"] <= row[20] <= band["sim_p95"])
+    # Binomial SE 0.5%; linear interpolation between order statistics would give 81%.
+    assert inside / len(draws) == pytest.approx(0.90, abs=0.015)
 
 
 def test_the_error_table_compares_each_month_with_the_simulated_band(tmp_path):
@@ -125,6 +137,38 @@ def test_a_stable_process_stays_inside_the_simulated_band():
     assert result.share_inside("exits", "all") >= 0.8
     lac = result.coverage.set_index(["measure", "category"]).loc[("looked_after", "all")]
     assert abs(lac["mean_error"]) / 680 < 0.05  # bias under 5% of the stock
+
+
+#: Synthetic seeds of the multi-seed backtest, fixed before it was written: the three
+#: (besides 2016) named when the single-seed backtest was found to pass by luck.
+OTHER_SEEDS = (1, 4, 7)
+
+
+def test_backtests_at_other_seeds_track_the_flows_without_bias():
+    """The same backtest on three more synthetic data sets, judged on what holds robustly.
+
+    A backtest's share of months inside the band is one draw of a noisy statistic:
+    for children looked after (a stock, autocorrelated month to month) even the
+    model judged against its own runs is under 80% in more than one backtest in five.
+    What a sound calibration does reliably is checked here: flows inside the band
+    in 80% of the 72 months pooled over the seeds (with months independent and a
+    90% chance each, a flow falls short once in 200 tries), and no bias in the
+    stock: the mean error over the seeds under 5% of the stock and each seed's
+    under 10% (over 13 seeds the errors spread by about 2.6% of the stock).
+    """
+    results = {seed: backtest_at(seed) for seed in OTHER_SEEDS}
+    cov = pd.concat(
+        [r.coverage.assign(seed=seed) for seed, r in results.items()], ignore_index=True
+    )
+    cov = cov[cov["category"] == "all"].set_index(["measure", "seed"])
+    for measure in ("entries", "exits"):
+        rows = cov.loc[measure]
+        pooled = float((rows["share_inside"] * rows["months"]).sum() / rows["months"].sum())
+        assert pooled >= 0.8, (measure, rows["share_inside"].to_dict())
+    stock = {seed: len(r.calibration.report.estimates.stock) for seed, r in results.items()}
+    bias = {seed: float(cov.loc[("looked_after", seed), "mean_error"]) for seed in OTHER_SEEDS}
+    assert abs(np.mean([bias[s] / stock[s] for s in OTHER_SEEDS])) < 0.05, bias
+    assert all(abs(bias[s]) / stock[s] < 0.10 for s in OTHER_SEEDS), bias
 
 
 def test_the_calibration_behind_a_backtest_never_saw_the_later_data():

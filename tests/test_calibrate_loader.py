@@ -107,6 +107,22 @@ def test_the_collection_year_of_a_file_is_the_31_march_after_its_last_date(tmp_p
     assert loaded.data_end == pd.Timestamp("2016-03-31")
 
 
+def test_an_end_date_typed_past_the_year_end_does_not_move_the_file_into_the_next_year(
+    tmp_path, header
+):
+    # 60 episodes of the year ending March 2016, one of whose end dates runs a few days
+    # past 31 March (as in an overlapping episode): still the 2016 return.
+    rows = "".join(
+        f"SYN-A,{1 + i % 28:02d}/{5 + i // 28:02d}/2015,S,V2,N1,U4,PR1,"
+        f"{2 + i % 28:02d}/{5 + i // 28:02d}/2015,E13,,,,\n"
+        for i in range(60)
+    )
+    rows += "SYN-B,20/03/2016,S,V2,N1,U4,PR1,06/04/2016,X1,CARPL,,,\n"
+    loaded = load_903([write(tmp_path, "eps.csv", EPISODES + rows)], [header])
+    assert int(loaded.files.loc[loaded.files["kind"] == "episodes", "year_ending"].iloc[0]) == 2016
+    assert loaded.window_start == pd.Timestamp("2015-04-01")
+
+
 # ------------------------------------------------------------- malformed
 
 

@@ -90,11 +90,28 @@ def backtest_result() -> BacktestResult:
         data.header,
         "2014-03-31",
         horizon_years=2.0,
-        # 40 runs: a P5-P95 band from 20 runs covers only ~86% of a new draw, too
-        # close to the 80% the test asks for over 24 months.
+        # 40 runs: the band holds a further run 90% of the time with any number of
+        # runs (see sim.calibrate.backtest._band), but its edges are less noisy.
         replications=40,
         seed=SEED,
         out_dir=workdir() / "backtest",
+        template=no_step_down_template(),
+        n_bootstrap=0,
+        scale_years=1.5,
+    )
+
+
+@functools.cache
+def backtest_at(seed: int) -> BacktestResult:
+    """The same backtest on synthetic data drawn with another seed, 20 runs (test time)."""
+    data = generate_synthetic_903(workdir() / f"data-{seed}", seed=seed)
+    return backtest(
+        data.episodes,
+        data.header,
+        "2014-03-31",
+        horizon_years=2.0,
+        replications=20,
+        seed=seed,
         template=no_step_down_template(),
         n_bootstrap=0,
         scale_years=1.5,

@@ -10,23 +10,32 @@ import pytest
 from test_calibrate_shared import TEMPLATE, calibration, calibration_outputs, synthetic, workdir
 
 from sim.calibrate import DataError, calibrate, write_config
-from sim.calibrate.mapping import INPUT_NOTE, run_start_after
+from sim.calibrate.mapping import INPUT_NOTE, run_start_after, warm_start_age_edges
 from sim.config import load_config
 
 
 class ProportionalModel:
-    """Stands in for sim.run: entries to care are rate / 20 a year, every month alike."""
+    """Stands in for sim.run: entries to care are rate / 20 a year, every month alike.
 
-    def __init__(self, per_referral: float = 1 / 20):
+    With ``noise``, a run's entries are off by that share, up with an odd seed and
+    down with an even one (as short runs are, by chance). ``configs`` keeps what
+    it was asked to run.
+    """
+
+    def __init__(self, per_referral: float = 1 / 20, noise: float = 0.0):
         self.per_referral = per_referral
+        self.noise = noise
         self.calls = 0
+        self.configs: list = []
 
     def __call__(self, config, *, replications, seed):
         self.calls += 1
+        self.configs.append(config)
         rate = config.referrals.rate_per_year.initial()
+        off = 1 + (self.noise if seed % 2 else -self.noise)
         months = pd.date_range(config.run.start_date, periods=int(config.run.years * 12), freq="MS")
         rows = [
-            ("baseline", r, m, "entries", "all", rate * self.per_referral / 12)
+            ("baseline", r, m, "entries", "all", rate * self.per_referral * off / 12)
             for r in range(replications)
             for m in months
         ]
@@ -72,8 +81,39 @@ def test_the_referral_rate_makes_the_model_reproduce_the_observed_entries():
     report = calibration().report
     at_template, at_calibrated = report.model_entries
     assert at_template is not None and at_calibrated is not None
-    # Two 1.5-year runs of ~280 entries a year: SE ~5%; 15% is 3 SE.
-    assert at_calibrated.per_year == pytest.approx(report.observed_entries_per_year, rel=0.15)
+    # The rate is set from every measuring run pooled (entries / rate factor), so the
+    # pooled estimate at the calibrated rate is the observed figure, with a small SE.
+    assert at_calibrated.per_year == pytest.approx(report.observed_entries_per_year, rel=1e-9)
+    assert at_calibrated.replications > at_template.replications
+    assert at_calibrated.se / at_calibrated.per_year < 0.08
+    # The front-door work under way at the start moves with the referral rate.
+    template = load_config(TEMPLATE).initial_population
+    init = calibration().config.initial_population
+    assert init.child_in_need == round(template.child_in_need * report.referral_factor)
+    assert init.child_protection == round(template.child_protection * report.referral_factor)
+    assert init.assessments == round(template.assessments * report.referral_factor)
+
+
+def test_the_referral_rate_pools_every_measuring_run():
+    # Each run is 10% off, up or down by turns: the last run alone would leave the rate
+    # 10% off; pooled, the errors cancel.
+    data = synthetic()
+    model = ProportionalModel(noise=0.10)
+    cal = calibrate(
+        data.episodes, data.header, template=TEMPLATE, n_bootstrap=0, runner=model, seed=0
+    )
+    assert model.calls == 4
+    rate = cal.config.referrals.rate_per_year.initial()
+    assert rate == pytest.approx(cal.report.observed_entries_per_year * 20, rel=1e-3)
+    # Every run after the first was made with the front door scaled like the rate.
+    template = load_config(TEMPLATE)
+    for config in model.configs[1:]:
+        factor = (
+            config.referrals.rate_per_year.initial() / template.referrals.rate_per_year.initial()
+        )
+        assert config.initial_population.child_protection == round(
+            template.initial_population.child_protection * factor
+        )
 
 
 def test_config_carries_the_estimated_shares_durations_and_breakdowns():
@@ -116,8 +156,15 @@ def test_the_warm_start_holds_every_child_in_care_on_the_as_at_date():
     for g in groups:
         assert 0 <= g.min_days_in_care <= g.max_days_in_care
         assert g.max_days_in_care <= g.max_age_years * 365.25 + 1
+        # A year of age per group: the age sets when a child leaves care at 18.
+        assert g.max_age_years - g.min_age_years <= 1
     assert cal.config.run.start_date == dt.date(2016, 4, 1)
     assert cal.config.run.warmup_days == 0
+
+
+def test_warm_start_ages_are_whole_years_inside_the_exit_bands():
+    assert warm_start_age_edges([0, 1, 5, 10, 16, 18]) == [float(a) for a in range(19)]
+    assert warm_start_age_edges([0, 0.5, 2.5, 18]) == [0.0, 0.5, 1.0, 2.0, 2.5, *range(3, 19)]
 
 
 @pytest.mark.parametrize(

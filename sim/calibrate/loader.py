@@ -317,9 +317,25 @@ def _check_share(
         )
 
 
-def _collection_year(latest: pd.Timestamp) -> int:
-    """Year of the first 31 March on or after ``latest``."""
-    return int(latest.year + (1 if latest.month >= 4 else 0))
+#: Share of a file's dates its collection year must hold (see :func:`_collection_year`).
+_MIN_YEAR_SHARE = 0.02
+
+
+def _collection_year(dates: pd.Series) -> int:
+    """Collection year (year of the 31 March that ends it) of an Episodes file.
+
+    Every episode in a return was open during its collection year, so its dates
+    run up to the 31 March that ends the year, and many of them (starts, moves,
+    exits) fall inside it. A few wrong dates past that day (an end date typed a
+    few days too late, which the cleaning later cuts) must not move the whole
+    file into the next year and shift the data window: the year is the latest
+    one holding at least 2% of the file's dates (any share when the file has
+    under 50 dates).
+    """
+    years = dates.dt.year + (dates.dt.month >= 4).astype(int)
+    counts = years.value_counts()
+    enough = counts[counts >= max(1.0, _MIN_YEAR_SHARE * len(years))]
+    return int(enough.index.max())
 
 
 def _read_headers(
@@ -507,7 +523,7 @@ def load_903(
         dates = pd.concat([ok["_decom"], ok["_dec"]]).dropna()
         if dates.empty:
             raise DataError(f"{name}: no usable Episodes rows", file=name)
-        year_ending = _collection_year(dates.max())
+        year_ending = _collection_year(dates)
         dob_ok = dob[~bad]
         birthday18 = [_add_years(d.date(), 18) for d in dob_ok]
         frame = pd.DataFrame(

@@ -30,10 +30,13 @@ from sim.config.schema import ENTRY_CATEGORY_ORDER, Config
 
 __all__ = [
     "DAYS_IN_CARE_EDGES",
+    "FRONT_DOOR_STOCKS",
     "INPUT_NOTE",
     "Mapped",
+    "front_door_at",
     "map_estimates",
     "run_start_after",
+    "warm_start_age_edges",
     "warm_start_groups",
 ]
 
@@ -41,6 +44,15 @@ INPUT_NOTE = "[input] national default from template: fill in"
 #: Bands of days in care for the starting population (the last is open-ended).
 DAYS_IN_CARE_EDGES: tuple[int, ...] = (0, 91, 365, 730, 1461, 2922, 6575)
 _MIN_BAND_ENTRIES = 20
+#: Front-door work under way on the first day (``initial_population`` keys). A template
+#: sets them at its model's own level for its referral rate; every stage's flow is
+#: proportional to referrals (thresholds are percentiles), so they scale with the rate.
+FRONT_DOOR_STOCKS: tuple[str, ...] = (
+    "assessments",
+    "rereferrals_per_year",
+    "child_in_need",
+    "child_protection",
+)
 _MIN_BREAKDOWN_YEARS = 5.0
 
 
@@ -129,6 +141,25 @@ def _describe_fit(fit: ParametricFit) -> str:
 
 def _edges(bands: Sequence[Any]) -> list[float]:
     return [float(bands[0]["min_age_years"]), *[float(b["max_age_years"]) for b in bands]]
+
+
+def front_door_at(config: Config, factor: float) -> dict[str, Any]:
+    """``initial_population`` front-door keys (dotted) of ``config`` scaled by ``factor``.
+
+    Used with the referral rate scaled by the same factor, so that a run starts
+    with as much front-door work under way as that rate keeps going: left at
+    the template's level, the surplus or shortfall escalates into care in the
+    first months (a transient in entries).
+    """
+    init = config.initial_population
+    out: dict[str, Any] = {}
+    for key in FRONT_DOOR_STOCKS:
+        value = getattr(init, key)
+        scaled = value * factor
+        out[f"initial_population.{key}"] = (
+            round(scaled) if isinstance(value, int) else float(f"{scaled:.5g}")
+        )
+    return out
 
 
 # ---------------------------------------------------------------- warm start
@@ -401,6 +432,19 @@ def _map_referrals(m: Mapped, template: Config, est: Estimates, factor: float, n
         note or "template rate (not rescaled)",
         kind="estimated" if factor != 1.0 else "input",
     )
+    if factor != 1.0:
+        for dotted, scaled in front_door_at(template, factor).items():
+            key = dotted.split(".")[-1]
+            before = getattr(template.initial_population, key)
+            if not before:
+                continue
+            m.set(
+                ("initial_population", key),
+                scaled,
+                f"the template's {before:g} x the referral factor {factor:.3f}: the front-door "
+                "work under way at the calibrated referral rate",
+                kind="derived",
+            )
     t = est.trend
     if t.significant:
         m.set(
@@ -568,8 +612,21 @@ def _map_exits(m: Mapped, template: Config, est: Estimates) -> None:
     )
 
 
+def warm_start_age_edges(edges: Sequence[float]) -> list[float]:
+    """Age edges of the warm-start groups: ``edges`` with every whole year between them.
+
+    The simulator draws a starting child's age uniformly inside its group, and
+    the age sets when the child turns 18 and leaves care: within the last band
+    (16-18) the children in care are mostly the older ones, so two-year bands
+    spread leaving care evenly over two years when most of it comes in the first.
+    """
+    lo, hi = float(edges[0]), float(edges[-1])
+    years = np.arange(math.ceil(lo), math.floor(hi) + 1, dtype=float)
+    return sorted({float(e) for e in edges} | {float(y) for y in years})
+
+
 def _map_population(m: Mapped, template: Config, est: Estimates) -> None:
-    edges = list(est.exit_edges_years)
+    edges = warm_start_age_edges(est.exit_edges_years)
     groups, occupancy, how = warm_start_groups(est.stock, template, edges)
     init = m.data.setdefault("initial_population", {})
     init["looked_after"] = groups
@@ -579,10 +636,11 @@ def _map_population(m: Mapped, template: Config, est: Estimates) -> None:
     n = len(est.stock)
     lower = int(est.stock["days_at_least"].sum()) if n else 0
     m.sections[("initial_population", "looked_after")] = (
-        f"Children looked after on {est.as_at.date()}: {n}, grouped by placement type, age band "
-        "and "
-        f"days-in-care band (counts and ranges only). {lower} began care before the data window, "
-        "so their days in care are lower bounds. Matched to template types by "
+        f"Children looked after on {est.as_at.date()}: {n}, grouped by placement type, year of "
+        "age and "
+        f"days-in-care band (counts and ranges only). {lower} began care on a day the data do "
+        "not show (before the data window, first episode seen not RNE S), so their days in "
+        "care are lower bounds. Matched to template types by "
         + ", ".join(f"{k}: {v}" for k, v in how.items())
         + "."
     )

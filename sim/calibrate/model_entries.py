@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sim.config import with_overrides
@@ -36,6 +36,8 @@ class ModelEntries:
         Standard error between replications.
     replications, months
         What was run and measured (months after the skipped start).
+    per_replication
+        Entries per year in each replication.
 
     """
 
@@ -43,6 +45,7 @@ class ModelEntries:
     se: float
     replications: int
     months: int
+    per_replication: tuple[float, ...] = field(default_factory=tuple)
 
 
 def model_entries_per_year(
@@ -83,5 +86,9 @@ def model_entries_per_year(
     n = len(per_rep)
     sd = float(per_rep.std(ddof=1)) if n > 1 else math.nan
     return ModelEntries(
-        float(per_rep.mean()), sd / math.sqrt(n) if n > 1 else math.nan, n, len(months)
+        float(per_rep.mean()),
+        sd / math.sqrt(n) if n > 1 else math.nan,
+        n,
+        len(months),
+        tuple(float(v) for v in per_rep),
     )

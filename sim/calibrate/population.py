@@ -28,8 +28,11 @@ def stock_at(placements: pd.DataFrame, periods: pd.DataFrame, as_at: pd.Timestam
     pandas.DataFrame
         One row per child: ``category``, ``provider``, ``place``,
         ``age_years`` (on ``as_at``), ``days_in_care`` (since the period
-        began), ``days_at_least`` (True when the period began before the data
-        window or without RNE S, so ``days_in_care`` is a lower bound),
+        began), ``days_at_least`` (True when the first episode of the period in
+        the data is not an RNE S one: the period began earlier, on a day the data
+        do not show, so ``days_in_care`` is a lower bound; a period that began
+        before the data window with an RNE S episode still open then has a known
+        start),
         ``days_in_placement``.
 
     """
@@ -38,7 +41,7 @@ def stock_at(placements: pd.DataFrame, periods: pd.DataFrame, as_at: pd.Timestam
     current = current.sort_values("start").drop_duplicates("child_key", keep="last")
     per = periods.set_index("period_key")
     start = per.loc[current["period_key"], "start"].to_numpy()
-    trunc = per.loc[current["period_key"], "left_truncated"].to_numpy()
+    unknown_start = per.loc[current["period_key"], "first_rne"].to_numpy() != "S"
     return pd.DataFrame(
         {
             "category": current["category"].to_numpy(),
@@ -48,7 +51,7 @@ def stock_at(placements: pd.DataFrame, periods: pd.DataFrame, as_at: pd.Timestam
                 current["age_at_start_years"] + (as_at - current["start"]).dt.days / _DAYS_PER_YEAR
             ).to_numpy(),
             "days_in_care": (as_at - pd.to_datetime(start)).days.to_numpy(),
-            "days_at_least": trunc.astype(bool),
+            "days_at_least": unknown_start.astype(bool),
             "days_in_placement": (as_at - current["start"]).dt.days.to_numpy(),
         }
     )

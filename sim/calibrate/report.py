@@ -244,8 +244,9 @@ def write_report(calibration: Calibration, out_dir: str | Path) -> Path:
         f"Referral rate: the model was run at the template's referral rate and gave "
         f"{m_t.per_year:.1f} entries a year ({m_t.replications} runs); the data show "
         f"{rep.observed_entries_per_year:.1f}, so the rate was multiplied by "
-        f"{rep.referral_factor:.3f}. "
-        f"At the calibrated rate the model gives {m_c.per_year:.1f} a year."
+        f"{rep.referral_factor:.3f} (the yield of entries per referral pooled over "
+        f"{m_c.replications} runs, each run's entries divided by its rate factor); "
+        f"at the calibrated rate the model gives {m_c.per_year:.1f} a year (SE {m_c.se:.1f})."
         if m_t is not None and m_c is not None
         else "Referral rate: not rescaled (the model was not run).",
         "",

@@ -17,13 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sim.calibrate.cleaning import CleanData, clean_episodes
 from sim.calibrate.errors import DataError
 from sim.calibrate.estimators import Estimates, estimate
 from sim.calibrate.loader import Loaded903, load_903, load_cin, truncate
-from sim.calibrate.mapping import INPUT_NOTE, Mapped, map_estimates
+from sim.calibrate.mapping import INPUT_NOTE, Mapped, front_door_at, map_estimates
 from sim.calibrate.model_entries import ModelEntries, Runner, model_entries_per_year
 from sim.calibrate.toml_writer import KeyPath, render_toml
 from sim.config import config_from_dict, load_config, raw_config, with_overrides
@@ -331,6 +332,19 @@ def calibrate_loaded(
     return Calibration(candidate, report)
 
 
+def _at_factor(candidate: Config, factor: float) -> Config:
+    """``candidate`` with its referral rate, and the front-door work under way, times ``factor``."""
+    return with_overrides(
+        candidate,
+        {
+            "referrals.rate_per_year": candidate.referrals.rate_per_year.scaled(
+                factor
+            ).to_toml_value(),
+            **front_door_at(candidate, factor),
+        },
+    )
+
+
 def _scale_referrals(
     candidate: Config,
     observed: float,
@@ -345,41 +359,58 @@ def _scale_referrals(
 ) -> tuple[float, tuple[ModelEntries | None, ModelEntries | None], str]:
     """Referral-rate factor that makes the model's entries match ``observed``.
 
-    Entries are close to proportional to referrals, but not exactly (plans open
-    at the start add a fixed number), so the factor is refined by fixed-point
-    iteration ``f <- f * observed / measured(f)`` until within ``rel_tol``.
+    Entries are proportional to referrals (the thresholds are percentiles of
+    the referred population; the front-door work under way at the start is
+    scaled with the rate), so every measuring run, at whatever factor,
+    estimates the same yield: entries per year per unit of factor. Each
+    replication's entries / factor is one draw of it; the factor is observed /
+    their mean over all runs so far. A few short runs each have a standard
+    error of several percent, so the runs are pooled rather than the factor
+    set from the last one alone. More runs are made at the current factor
+    (up to ``max_iter``) until one agrees with ``observed`` within ``rel_tol``.
+
+    Returns
+    -------
+    factor, (at the template's rate, pooled estimate at ``factor``), note
+
     """
     base = model_entries_per_year(
         candidate, replications=replications, years=years, seed=seed + 1, runner=runner
     )
     if base.per_year <= 0:
         return 1.0, (None, None), ""
+    draws = list(base.per_replication or (base.per_year,))
     factor = observed / base.per_year
-    last = base
+    months = base.months
     for k in range(max_iter):
-        cfg = with_overrides(
-            candidate,
-            {
-                "referrals.rate_per_year": candidate.referrals.rate_per_year.scaled(
-                    factor
-                ).to_toml_value()
-            },
-        )
         last = model_entries_per_year(
-            cfg, replications=replications, years=years, seed=seed + 2 + k, runner=runner
+            _at_factor(candidate, factor),
+            replications=replications,
+            years=years,
+            seed=seed + 2 + k,
+            runner=runner,
         )
-        if last.per_year <= 0 or abs(last.per_year / observed - 1) <= rel_tol or k == max_iter - 1:
+        if last.per_year <= 0:
             break
-        factor *= observed / last.per_year
+        draws += [v / factor for v in (last.per_replication or (last.per_year,))]
+        months += last.months
+        close = abs(last.per_year / observed - 1) <= rel_tol
+        factor = observed / float(np.mean(draws))
+        if close:
+            break
+    n = len(draws)
+    yield_ = float(np.mean(draws))
+    se = float(np.std(draws, ddof=1)) / math.sqrt(n) if n > 1 else math.nan
+    pooled = ModelEntries(yield_ * factor, se * factor, n, months)
     note = (
         f"template rate x {factor:.3f}: observed {observed:.1f} entries/yr ({_ci_text(est)}); "
-        f"the model gave {base.per_year:.1f}/yr at the template's rate and "
-        f"{last.per_year:.1f}/yr at this rate ({replications} runs x {years:g} years, "
-        "first 6 months left out)"
+        f"the model gave {base.per_year:.1f}/yr at the template's rate; pooled over "
+        f"{n} runs of {years:g} years (first 6 months left out, each run's entries divided "
+        f"by its rate factor) it gives {pooled.per_year:.1f}/yr (SE {pooled.se:.1f}) at this rate"
     )
     if est.cin is not None:
         note += f"; CIN data: {est.cin.referrals_per_year['value']:.0f} referrals/yr"
-    return factor, (base, last), note
+    return factor, (base, pooled), note
 
 
 def _referral_rel_se(est: Estimates, measured: ModelEntries | None) -> float:
