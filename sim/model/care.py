@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sim.config.schema import ENTRY_CATEGORY_ORDER, EXIT_ROUTES
 from sim.model.entities import DAYS_PER_YEAR, Child
 from sim.model.entities import U as S
+from sim.model.renewal import equilibrium_age_sampler
 
 if TYPE_CHECKING:
     from sim.config.distributions import _Dist
@@ -44,21 +45,37 @@ def choose_category(sim: Simulation, age_years: float, u: float) -> str:
 
 
 def choose_route(
-    sim: Simulation, age_years: float, u: float, days_in_care: float = 0.0
+    sim: Simulation,
+    age_years: float,
+    u: float,
+    days_in_care: float = 0.0,
+    child_type: int = -1,
 ) -> tuple[str, _Dist | None]:
     """Exit route and its duration distribution for a child entering at ``age_years``.
 
     For a child already in care for ``days_in_care`` days, routes are weighted
     by the chance of still being in care by each route (share × survival), so
-    a starting population is not biased towards short stays.
+    a starting population is not biased towards short stays. A route with a
+    pre-exit placement (adoption) that the child (in placement type
+    ``child_type``) is not yet in needs the pre-exit time still to come, so its
+    survival is taken at ``days_in_care`` plus that time (averaged over its
+    distribution).
     """
     cum, durations = _band(sim.p.exit_bands, age_years)
     if days_in_care > 0:
+        pre_exit = sim.p.pre_exit
         weights = []
         prev = 0.0
         for r, c in cum:
             dist = durations.get(r)
-            survive = 1.0 if dist is None else 1.0 - dist.cdf(days_in_care)
+            pre = pre_exit.get(r)
+            if dist is None:
+                survive = 1.0
+            elif pre is not None and pre[0] != child_type:
+                leads = _lead_points(sim, r)
+                survive = sum(1.0 - dist.cdf(days_in_care + g) for g in leads) / len(leads)
+            else:
+                survive = 1.0 - dist.cdf(days_in_care)
             weights.append((r, (c - prev) * survive))
             prev = c
         total = sum(w for _, w in weights)
@@ -74,6 +91,28 @@ def choose_route(
             route = r
             break
     return route, durations.get(route)
+
+
+_LEAD_POINTS = 8
+
+
+def _lead_points(sim: Simulation, route: str) -> list[float]:
+    """Midpoint quantiles of a route's pre-exit time (days), cached per run."""
+    cache = sim.p.pre_exit_points
+    points = cache.get(route)
+    if points is None:
+        dist = sim.p.pre_exit[route][1]
+        points = cache[route] = [dist.ppf((i + 0.5) / _LEAD_POINTS) for i in range(_LEAD_POINTS)]
+    return points
+
+
+def _pre_exit_residual(sim: Simulation, route: str, u: float) -> float:
+    """Days left in a pre-exit placement open at the start of a run (renewal equilibrium)."""
+    cache = sim.p.pre_exit_residual
+    sampler = cache.get(route)
+    if sampler is None:
+        sampler = cache[route] = equilibrium_age_sampler(sim.p.pre_exit[route][1])
+    return sampler(u)
 
 
 def start_child(
@@ -94,16 +133,26 @@ def start_child(
     entry = now - days_in_care
     child.entry_day = entry
     age_entry = max((entry - child.birth) / DAYS_PER_YEAR, 0.0)
-    drawn_route, dist = choose_route(sim, age_entry, u[S.EXIT_ROUTE], days_in_care)
+    drawn_route, dist = choose_route(sim, age_entry, u[S.EXIT_ROUTE], days_in_care, child.type)
     if route is not None and route != drawn_route:
         band_durations = _band(p.exit_bands, age_entry)[1]
         drawn_route = route
         dist = band_durations.get(route, p.route_default_duration.get(route))
     child.route = drawn_route
+    pre = p.pre_exit.get(drawn_route)
     if dist is None:
         exit_at = math.inf
+    elif days_in_care > 0 and pre is not None and child.type == pre[0]:
+        # Already in the pre-exit placement (placed for adoption): what is left is the
+        # rest of that placement, not of the whole stay.
+        exit_at = now + _pre_exit_residual(sim, drawn_route, u[S.EXIT_DAYS])
     else:
-        d = dist.conditional_ppf(u[S.EXIT_DAYS], days_in_care)
+        # A child already in care who still has the pre-exit placement ahead of it stays
+        # at least that much longer (the same lead time places the move below).
+        at_least = days_in_care
+        if days_in_care > 0 and pre is not None:
+            at_least += pre[1].ppf(u[S.PRE_EXIT_DAYS])
+        d = dist.conditional_ppf(u[S.EXIT_DAYS], at_least)
         if drawn_route in _PERMANENCE:
             d = days_in_care + (d - days_in_care) * sim.caseload_factor(p.perm_elasticity)
         exit_at = entry + d

@@ -29,9 +29,10 @@ from sim.model.entities import DAYS_PER_YEAR, Child, Family
 from sim.model.entities import U as S
 from sim.model.placements import Allocator, ModelError
 from sim.model.recorder import MonthGrid, Recorder, RecorderArrays
+from sim.model.renewal import equilibrium_age_sampler
 from sim.streams import UniformBlocks, purpose_generator, purpose_seed, replication_seed
 
-__all__ = ["ReplicationOutput", "Simulation", "equilibrium_age_sampler", "simulate"]
+__all__ = ["ReplicationOutput", "Simulation", "simulate"]
 
 
 @dataclass
@@ -157,6 +158,8 @@ class Simulation:
             for r, route in cfg.exits.routes.items()
             if route.pre_exit_placement is not None
         }
+        p.pre_exit_points = {}  # route -> quantiles of its pre-exit time (care._lead_points)
+        p.pre_exit_residual = {}  # route -> sampler of the rest of an open pre-exit placement
         ref = cfg.referrals
         p.age_cum = np.cumsum([b.share for b in ref.age_bands]).tolist()
         p.age_bands = [(b.min_age_years, b.max_age_years) for b in ref.age_bands]
@@ -742,27 +745,6 @@ class Simulation:
             },
             events=_event_count(self.env),
         )
-
-
-def equilibrium_age_sampler(dist: Any, points: int = 2049) -> Callable[[float], float]:
-    """Inverse-CDF sampler of the time already elapsed in a plan open at a random moment.
-
-    In a steady stream of plans with length distribution F, the elapsed time
-    of one open at a random instant has density (1 - F(a)) / E[length]
-    (the renewal-theory equilibrium distribution). Drawing the elapsed time
-    this way, then the length conditional on it, avoids the too-short
-    remaining times of a naive "uniform fraction of a fresh draw".
-    """
-    top = dist.ppf(0.9999)
-    if top <= 0:
-        return lambda _u: 0.0
-    grid = np.linspace(0.0, top, points)
-    survival = np.array([1.0 - dist.cdf(float(x)) for x in grid])
-    cum = np.concatenate([[0.0], np.cumsum((survival[1:] + survival[:-1]) / 2 * np.diff(grid))])
-    if cum[-1] <= 0:
-        return lambda _u: 0.0
-    cum /= cum[-1]
-    return lambda u: float(np.interp(u, cum, grid))
 
 
 def _financial_year_starts(start: dt.date, length_days: float) -> list[float]:

@@ -1,0 +1,51 @@
+"""The starting population: children already in care on day 0 are planned consistently.
+
+A child in care at the start has been there for some time; its route and exit
+time are drawn given that. For a route with a pre-exit placement (adoption: a
+placement for adoption before the order), a child not yet in that placement
+still has all of it ahead, and a child already in it has only the rest of it.
+"""
+
+from __future__ import annotations
+
+from model_configs import BASELINE
+
+from sim.config import load_config
+from sim.model.entities import U
+from sim.model.simulation import Simulation
+
+
+def _started() -> Simulation:
+    s = Simulation(load_config(BASELINE), seed=3)
+    s._initial_population()
+    return s
+
+
+def _children(s: Simulation) -> list:
+    return [c for occupants in s.alloc.occupants for c in occupants]
+
+
+def test_a_child_not_yet_placed_for_adoption_has_the_whole_placement_ahead() -> None:
+    s = _started()
+    pre_type, pre_days = s.p.pre_exit["adoption"]
+    ahead = [c for c in _children(s) if c.route == "adoption" and c.type != pre_type]
+    assert len(ahead) >= 10
+    for c in ahead:
+        lead = pre_days.ppf(c.u[U.PRE_EXIT_DAYS])
+        assert c.pre_exit_at >= 0.0
+        # The move is one full pre-exit time before the order: none is overdue on day 0.
+        assert abs((c.exit_at - c.pre_exit_at) - lead) < 1e-6, (c.exit_at, c.pre_exit_at, lead)
+
+
+def test_a_child_placed_for_adoption_has_only_the_rest_of_that_placement_left() -> None:
+    s = _started()
+    pre_type, pre_days = s.p.pre_exit["adoption"]
+    placed = [c for c in _children(s) if c.type == pre_type]
+    assert len(placed) >= 10
+    longest = pre_days.ppf(0.9999)
+    assert all(c.route == "adoption" for c in placed)
+    assert all(0.0 <= c.exit_at <= longest for c in placed)
+    # The rest of a placement open at a random moment averages more than half its mean
+    # length (renewal: E[L^2] / 2E[L]), and never more than its longest.
+    mean_left = sum(c.exit_at for c in placed) / len(placed)
+    assert 0.4 * pre_days.expected() < mean_left < 1.2 * pre_days.expected()
