@@ -49,3 +49,18 @@ def test_a_child_placed_for_adoption_has_only_the_rest_of_that_placement_left() 
     # length (renewal: E[L^2] / 2E[L]), and never more than its longest.
     mean_left = sum(c.exit_at for c in placed) / len(placed)
     assert 0.4 * pre_days.expected() < mean_left < 1.2 * pre_days.expected()
+
+
+def test_the_renewal_sampler_interpolates_exactly_as_numpy() -> None:
+    import numpy as np
+
+    from sim.model.renewal import equilibrium_age_sampler
+
+    cfg = load_config(BASELINE)
+    sampler = equilibrium_age_sampler(cfg.child_in_need.duration_days)
+    xs, ys = np.array(sampler._xs), np.array(sampler._ys)
+    us = [*np.random.default_rng(0).random(20_000).tolist(), *xs[:20].tolist(), 0.0, 1.0]
+    assert all(sampler(u) == float(np.interp(u, xs, ys)) for u in us)
+    # Elapsed times at equilibrium: from 0 up to the top of the grid, increasing in u.
+    draws = [sampler(u) for u in (0.0, 0.25, 0.5, 0.75, 1.0)]
+    assert draws == sorted(draws) and draws[0] == 0.0
