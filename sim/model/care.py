@@ -106,6 +106,35 @@ def _lead_points(sim: Simulation, route: str) -> list[float]:
     return points
 
 
+def _lead_given_in_care(
+    sim: Simulation, route: str, dist: _Dist, days_in_care: float, u: float
+) -> float:
+    """Pre-exit lead time (days) of a child in care for ``days_in_care`` and not yet moved.
+
+    A child still in care after ``days_in_care`` days with a lead ``g`` still ahead
+    has a stay longer than ``days_in_care + g``, so long leads are less likely
+    among such children: the lead is drawn from its distribution tilted by the
+    stay's survival ``S(days_in_care + g)``. The tilt is applied to the eight
+    equal-probability slices of the lead distribution (as in :func:`choose_route`);
+    ``u`` picks a slice by its weight, then a point inside the slice.
+    """
+    points = _lead_points(sim, route)
+    k = len(points)
+    weights = [1.0 - dist.cdf(days_in_care + g) for g in points]
+    total = sum(weights)
+    pre_dist = sim.p.pre_exit[route][1]
+    if total <= 0:
+        return pre_dist.ppf(u)
+    target = u * total
+    acc = 0.0
+    for i, w in enumerate(weights):
+        if w > 0 and target < acc + w:
+            within = (target - acc) / w
+            return pre_dist.ppf((i + within) / k)
+        acc += w
+    return pre_dist.ppf((k - 1 + 0.5) / k)
+
+
 def _pre_exit_residual(sim: Simulation, route: str, u: float) -> float:
     """Days left in a pre-exit placement open at the start of a run (renewal equilibrium)."""
     cache = sim.p.pre_exit_residual
@@ -140,6 +169,7 @@ def start_child(
         dist = band_durations.get(route, p.route_default_duration.get(route))
     child.route = drawn_route
     pre = p.pre_exit.get(drawn_route)
+    lead: float | None = None  # pre-exit lead time (days), when drawn for a starting child
     if dist is None:
         exit_at = math.inf
     elif days_in_care > 0 and pre is not None and child.type == pre[0]:
@@ -151,7 +181,8 @@ def start_child(
         # at least that much longer (the same lead time places the move below).
         at_least = days_in_care
         if days_in_care > 0 and pre is not None:
-            at_least += pre[1].ppf(u[S.PRE_EXIT_DAYS])
+            lead = _lead_given_in_care(sim, drawn_route, dist, days_in_care, u[S.PRE_EXIT_DAYS])
+            at_least += lead
         d = dist.conditional_ppf(u[S.EXIT_DAYS], at_least)
         if drawn_route in _PERMANENCE:
             d = days_in_care + (d - days_in_care) * sim.caseload_factor(p.perm_elasticity)
@@ -166,7 +197,9 @@ def start_child(
     if pre is not None:
         type_index, pre_dist = pre
         if child.type != type_index:
-            pre_at = child.exit_at - pre_dist.ppf(u[S.PRE_EXIT_DAYS])
+            if lead is None:
+                lead = pre_dist.ppf(u[S.PRE_EXIT_DAYS])
+            pre_at = child.exit_at - lead
             if pre_at <= now and days_in_care == 0:
                 # A new entrant whose pre-exit lead time exceeds its time to exit goes
                 # straight to the pre-exit placement (no zero-length first placement).
@@ -206,8 +239,17 @@ def _care_step(sim: Simulation, child: Child, token: int, t_next: float) -> None
         child.token = -1  # no more steps: wake() leaves it alone
         sim.leave_care(child)
         return
-    alloc = sim.alloc
     sim.stepping = child
+    try:
+        _do_step(sim, child, now, t_next)
+    finally:
+        sim.stepping = None
+    plan_next(sim, child)
+
+
+def _do_step(sim: Simulation, child: Child, now: float, t_next: float) -> None:
+    """Carry out a child's pre-exit move, breakdown or step-down now."""
+    alloc = sim.alloc
     if t_next == child.pre_exit_at:
         type_index = sim.p.pre_exit[child.route][0]
         child.pre_exit_at = math.inf
@@ -224,8 +266,6 @@ def _care_step(sim: Simulation, child: Child, token: int, t_next: float) -> None
     else:
         child.category = child.step_to
         alloc.place(child, now, reason="step_down")
-    sim.stepping = None
-    plan_next(sim, child)
 
 
 def cumulative_entry_bands(sim: Simulation) -> list[tuple[float, float, list[tuple[str, float]]]]:
