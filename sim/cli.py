@@ -12,7 +12,6 @@ import argparse
 import contextlib
 import datetime as dt
 import importlib.util
-import json
 import signal
 import sys
 from collections.abc import Iterator, Sequence
@@ -208,10 +207,30 @@ def _terminate_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _write_json(path: Path, data: Any) -> None:
-    from sim.store import atomic_write_bytes
+def _write_manifest(
+    out: Path,
+    config: Any,
+    *,
+    seed: int,
+    replications: int,
+    started: dt.datetime,
+    source: str,
+    extra: dict[str, Any],
+) -> None:
+    """Write ``out/manifest.json`` for a command that has just finished."""
+    from sim.manifest import run_manifest
+    from sim.store import write_json
 
-    atomic_write_bytes(path, json.dumps(data, indent=2, default=str).encode("utf-8"))
+    manifest = run_manifest(
+        config,
+        seed=seed,
+        replications=replications,
+        started=started,
+        finished=dt.datetime.now(dt.UTC),
+        source=source,
+        extra=extra,
+    )
+    write_json(out / "manifest.json", manifest)
 
 
 # ---------------------------------------------------------------------- run
@@ -534,7 +553,7 @@ def _check_paired(failures: Sequence[Any]) -> None:
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     from sim.compare import paired_differences
-    from sim.manifest import config_json, run_manifest
+    from sim.manifest import config_json
     from sim.stats import describe
 
     _check_common(args)
@@ -561,12 +580,12 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         out / "summary_stats.csv", index=False
     )
     base_cfg = configs[labels[0]]
-    manifest = run_manifest(
+    _write_manifest(
+        out,
         base_cfg,
         seed=seed,
         replications=n,
         started=started,
-        finished=dt.datetime.now(dt.UTC),
         source=args.configs[0],
         extra={
             "command": "compare",
@@ -579,7 +598,6 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             },
         },
     )
-    _write_json(out / "manifest.json", manifest)
     _say(args, "Paired differences (same seed: common random numbers)\n")
     _say(args, _difference_table(diffs))
     _say(
@@ -594,7 +612,6 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
     from sim.compare import paired_differences, parse_sweep, sweep_grid, sweep_label
     from sim.config import with_overrides
-    from sim.manifest import run_manifest
     from sim.stats import describe
 
     _check_common(args)
@@ -628,12 +645,12 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         values = [points[s][key] if s in points else None for s in table["scenario"]]
         table.insert(1 + i, key, pd.Series(values, dtype=object))
     table.to_csv(out / "sweep.csv", index=False)
-    manifest = run_manifest(
+    _write_manifest(
+        out,
         base,
         seed=seed,
         replications=n,
         started=started,
-        finished=dt.datetime.now(dt.UTC),
         source=args.config,
         extra={
             "command": "sweep",
@@ -642,7 +659,6 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
             "sweep": {k: v for k, v in settings},
         },
     )
-    _write_json(out / "manifest.json", manifest)
     _say(args, f"Written to {out}/sweep.csv ({len(grid)} points and the base; diff_* vs the base)")
     return EXIT_OK
 
@@ -651,7 +667,6 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _cmd_warmup(args: argparse.Namespace) -> int:
-    from sim.manifest import run_manifest
     from sim.runner import run
     from sim.warmup import analyse_warmup, plot_warmup, warmup_config
 
@@ -679,12 +694,12 @@ def _cmd_warmup(args: argparse.Namespace) -> int:
     analysis = analyse_warmup(result.timeseries)
     png = plot_warmup(analysis, out / "warmup.png", title=f"Warm-up: {cfg.run.name}")
     analysis.table().to_csv(out / "warmup.csv", index=False)
-    manifest = run_manifest(
+    _write_manifest(
+        out,
         cfg,
         seed=seed,
         replications=n,
         started=started,
-        finished=dt.datetime.now(dt.UTC),
         source=args.config,
         extra={
             "command": "warmup",
@@ -693,7 +708,6 @@ def _cmd_warmup(args: argparse.Namespace) -> int:
             "per_replication_truncate_months": list(analysis.per_replication),
         },
     )
-    _write_json(out / "manifest.json", manifest)
     if not args.quiet:
         per = sorted(analysis.per_replication)
         print(

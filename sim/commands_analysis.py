@@ -18,7 +18,6 @@ Wiring in ``sim/cli.py``::
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
@@ -98,8 +97,36 @@ def _save_figure(fig: Any, out: Path, name: str) -> list[Path]:
     return save(fig, out / name)
 
 
-def _write_json(path: Path, data: Any) -> None:
-    path.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
+def _write_results(
+    path: Path, data: dict[str, Any], cfg: Any, args: argparse.Namespace, started: Any
+) -> None:
+    """Write a command's results as JSON, with the run's provenance.
+
+    The provenance (resolved config, seed, versions, commit) goes under
+    ``"manifest"``, and the same manifest is written as ``manifest.json`` beside it.
+    """
+    import datetime as dt
+
+    from sim.manifest import run_manifest
+    from sim.store import write_json
+
+    manifest = run_manifest(
+        cfg,
+        seed=args.seed,
+        replications=args.replications,
+        started=started,
+        finished=dt.datetime.now(dt.UTC),
+        source=args.config,
+        extra={"command": path.stem},
+    )
+    write_json(path, {**data, "manifest": manifest})
+    write_json(path.parent / "manifest.json", manifest)
+
+
+def _now() -> Any:
+    import datetime as dt
+
+    return dt.datetime.now(dt.UTC)
 
 
 # ------------------------------------------------------------------ report
@@ -189,6 +216,7 @@ def sensitivity_command(args: argparse.Namespace) -> int:
     from sim.sensitivity import parse_parameter, run_sensitivity
 
     _check(args)
+    started = _now()
     cfg = _load(args)
     params = [parse_parameter(t) for t in args.param]
     result = run_sensitivity(
@@ -218,7 +246,7 @@ def sensitivity_command(args: argparse.Namespace) -> int:
         result.indices.to_csv(out / "indices.csv", index=False)
         result.samples.to_csv(out / "samples.csv", index=False)
         files = _save_figure(result.chart(), out, "sensitivity")
-        _write_json(
+        _write_results(
             out / "sensitivity.json",
             {
                 "config": args.config,
@@ -230,6 +258,9 @@ def sensitivity_command(args: argparse.Namespace) -> int:
                 "points_run": result.runs,
                 "ranking": result.ranking(),
             },
+            cfg,
+            args,
+            started,
         )
         _say(args, f"Written to {out}/ (indices.csv, samples.csv, {files[0].name}, ...)")
     return 0
@@ -313,6 +344,7 @@ def goalseek_command(args: argparse.Namespace) -> int:
         raise CaresimError(
             'give --target "MEASURE>=VALUE" to goal-seek, or --cost-per-place-gbp to optimise'
         )
+    started = _now()
     cfg = _load(args)
     bounds = _bounds(args)
     out = Path(args.out) if args.out else None
@@ -333,7 +365,7 @@ def goalseek_command(args: argparse.Namespace) -> int:
             out.mkdir(parents=True, exist_ok=True)
             result.points.to_csv(out / "points.csv", index=False)
             _save_figure(result.chart(), out, "optimise")
-            _write_json(
+            _write_results(
                 out / "optimise.json",
                 {
                     "config": args.config,
@@ -344,6 +376,9 @@ def goalseek_command(args: argparse.Namespace) -> int:
                     "replications": result.replications,
                     "seed": result.seed,
                 },
+                cfg,
+                args,
+                started,
             )
             _say(args, f"Written to {out}/ (points.csv, optimise.png, optimise.svg, optimise.json)")
         return 0
@@ -368,7 +403,7 @@ def goalseek_command(args: argparse.Namespace) -> int:
         out.mkdir(parents=True, exist_ok=True)
         gs.points.to_csv(out / "points.csv", index=False)
         _save_figure(gs.chart(), out, "goalseek")
-        _write_json(
+        _write_results(
             out / "goalseek.json",
             {
                 "config": args.config,
@@ -383,6 +418,9 @@ def goalseek_command(args: argparse.Namespace) -> int:
                 "seed": gs.seed,
                 "notes": gs.notes,
             },
+            cfg,
+            args,
+            started,
         )
         _say(args, f"Written to {out}/ (points.csv, goalseek.png, goalseek.svg, goalseek.json)")
     return 0 if gs.value is not None else 1

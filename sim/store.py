@@ -45,7 +45,13 @@ from sim.errors import CaresimError
 from sim.runner import ReplicationFailure, ReplicationTables, parameters_frame
 from sim.stats import describe, describe_matrix
 
-__all__ = ["ROW_GROUP_REPLICATIONS", "FinalFiles", "ResultStore", "atomic_write_bytes"]
+__all__ = [
+    "ROW_GROUP_REPLICATIONS",
+    "FinalFiles",
+    "ResultStore",
+    "atomic_write_bytes",
+    "write_json",
+]
 
 MANIFEST = "manifest.json"
 _PART = re.compile(r"^(summary|timeseries|parameters)-(\d{6,})-(\d{6,})\.parquet$")
@@ -67,6 +73,11 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(tmp, path)
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write ``data`` as indented JSON to ``path`` atomically (non-JSON values as text)."""
+    atomic_write_bytes(path, json.dumps(data, indent=2, default=str).encode("utf-8"))
 
 
 def _atomic_parquet(frame: pd.DataFrame, path: Path) -> None:
@@ -211,8 +222,7 @@ class ResultStore:
             {k: v for k, v in f.items() if k != "traceback"} for f in self.failures().values()
         ]
         self.manifest["updated"] = _now()
-        text = json.dumps(self.manifest, indent=2, default=str)
-        atomic_write_bytes(self.root / MANIFEST, text.encode("utf-8"))
+        write_json(self.root / MANIFEST, self.manifest)
 
     def update_manifest(self, **fields: Any) -> None:
         """Set manifest fields and write it."""

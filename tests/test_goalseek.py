@@ -234,6 +234,12 @@ def test_command_reports_the_answer_and_writes_points_and_chart(
     assert "Smallest placement_types.foster_in_house.capacity" in capsys.readouterr().out
     meta = json.loads((tmp_path / "gs" / "goalseek.json").read_text())
     assert meta["value"] is not None and meta["target"] == "in_house_share_fostering >= 0.9"
+    # Provenance: the resolved config, seed, versions and commit, also as manifest.json.
+    manifest = meta["manifest"]
+    assert manifest["seed"] == 5 and manifest["replications"] == 6
+    assert manifest["command"] == "goalseek" and "simpy" in manifest["versions"]
+    assert manifest["git_commit"] and manifest["config"]["run"]
+    assert json.loads((tmp_path / "gs" / "manifest.json").read_text()) == manifest
     assert (tmp_path / "gs" / "goalseek.png").exists()
 
 

@@ -151,6 +151,9 @@ def test_command_prints_the_ranking_and_writes_table_samples_and_chart(
         assert (tmp_path / "out" / name).exists(), name
     meta = json.loads((tmp_path / "out" / "sensitivity.json").read_text())
     assert meta["ranking"] == [CAPACITY, WEEKLY]
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert meta["manifest"] == manifest and manifest["command"] == "sensitivity"
+    assert manifest["git_commit"] and "simpy" in manifest["versions"]
 
 
 def test_docstring_examples_run() -> None:
