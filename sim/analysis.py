@@ -54,6 +54,7 @@ __all__ = [
     "reported_window",
     "resolve_period",
     "scenario_label",
+    "select_series",
     "split_scenarios",
     "trim_partial",
 ]
@@ -430,11 +431,7 @@ def compare_timeseries(
         raise CaresimError("both results need a time-series table to compare months")
 
     def pick(res: RunResult) -> pd.DataFrame:
-        ts = res.timeseries
-        sel = (ts["measure"] == measure) & (ts["category"] == category)
-        if not sel.any():
-            _unknown_series(ts, measure, category)
-        return ts.loc[sel, ["replication", "date", "value"]]
+        return select_series(res.timeseries, measure, category)[["replication", "date", "value"]]
 
     merged = pick(base).merge(pick(other), on=["replication", "date"], suffixes=("_base", ""))
     merged = merged.rename(columns={"value_base": "base"})
@@ -442,7 +439,15 @@ def compare_timeseries(
     return _interval_stats(merged, ["date"])
 
 
-def _unknown_series(ts: pd.DataFrame, measure: str, category: str) -> None:
+def select_series(ts: pd.DataFrame, measure: str, category: str) -> pd.DataFrame:
+    """Rows of one time series (``measure``, ``category``) of a tidy time-series table.
+
+    An unknown measure or category raises a :class:`CaresimError` that lists
+    what the table has.
+    """
+    sel = ts[(ts["measure"] == measure) & (ts["category"] == category)]
+    if not sel.empty:
+        return sel
     measures = sorted(set(ts["measure"].astype(str)))
     if measure not in measures:
         raise CaresimError(

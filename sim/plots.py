@@ -37,7 +37,14 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
-from sim.analysis import KEY_MEASURES, compare, compare_costs, compare_timeseries, trim_partial
+from sim.analysis import (
+    KEY_MEASURES,
+    compare,
+    compare_costs,
+    compare_timeseries,
+    select_series,
+    trim_partial,
+)
 from sim.errors import CaresimError
 from sim.results import SUMMARY_MEASURES
 from sim.runner import RunResult
@@ -236,21 +243,6 @@ def _scenarios(frame: pd.DataFrame, scenario: str | Sequence[str] | None) -> lis
     return wanted
 
 
-def _series(ts: pd.DataFrame, measure: str, category: str) -> pd.DataFrame:
-    sel = ts[(ts["measure"] == measure) & (ts["category"] == category)]
-    if sel.empty:
-        known = sorted(set(ts["measure"].astype(str)))
-        if measure not in known:
-            raise CaresimError(
-                f"unknown time-series measure {measure!r}; available: {', '.join(known)}"
-            )
-        cats = sorted(set(ts.loc[ts["measure"] == measure, "category"].astype(str)))
-        raise CaresimError(
-            f"measure {measure!r} has no category {category!r}; available: {', '.join(cats)}"
-        )
-    return sel
-
-
 def _quantiles(sel: pd.DataFrame, qs: Sequence[float]) -> pd.DataFrame:
     q = sel.groupby("date", observed=True)["value"].quantile(list(qs)).unstack()
     q.index = pd.to_datetime(q.index)
@@ -306,7 +298,7 @@ def fan_chart(
         fig, ax = _new(ax)
         names = _scenarios(ts, scenario)
         for i, name in enumerate(names):
-            sel = _series(_of_scenario(ts, name), measure, category)
+            sel = select_series(_of_scenario(ts, name), measure, category)
             q = _quantiles(sel, (0.05, 0.25, 0.5, 0.75, 0.95))
             colour = PALETTE[i % len(PALETTE)]
             x = q.index.to_numpy()
