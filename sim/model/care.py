@@ -137,11 +137,7 @@ def _lead_given_in_care(
 
 def _pre_exit_residual(sim: Simulation, route: str, u: float) -> float:
     """Days left in a pre-exit placement open at the start of a run (renewal equilibrium)."""
-    cache = sim.p.pre_exit_residual
-    sampler = cache.get(route)
-    if sampler is None:
-        sampler = cache[route] = equilibrium_age_sampler(sim.p.pre_exit[route][1])
-    return sampler(u)
+    return equilibrium_age_sampler(sim.p.pre_exit[route][1])(u)
 
 
 def start_child(

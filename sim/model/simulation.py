@@ -159,7 +159,6 @@ class Simulation:
             if route.pre_exit_placement is not None
         }
         p.pre_exit_points = {}  # route -> quantiles of its pre-exit time (care._lead_points)
-        p.pre_exit_residual = {}  # route -> sampler of the rest of an open pre-exit placement
         ref = cfg.referrals
         p.age_cum = np.cumsum([b.share for b in ref.age_bands]).tolist()
         p.age_bands = [(b.min_age_years, b.max_age_years) for b in ref.age_bands]
