@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
@@ -68,9 +67,9 @@ class UniformBlocks:
         self._gen = gen
         self.width = width
         self._block = block
-        self._buf: Sequence[Any] = []
-        self._raw = b""
-        self._pos = 0
+        self._buf: list[float] = []  # the block, when width is 1
+        self._raw = b""  # the block's bytes, when width > 1
+        self._pos = block  # next index in the block; at the end, draw a new block
 
     def _refill(self) -> None:
         if self.width == 1:
@@ -78,12 +77,11 @@ class UniformBlocks:
         else:
             # Rows are made on demand from the block's bytes (see row_array).
             self._raw = self._gen.random((self._block, self.width)).tobytes()
-            self._buf = range(self._block)
         self._pos = 0
 
     def next(self) -> float:
         """One uniform in [0, 1)."""
-        if self._pos >= len(self._buf):
+        if self._pos >= self._block:
             self._refill()
         x = self._buf[self._pos]
         self._pos += 1
@@ -91,7 +89,7 @@ class UniformBlocks:
 
     def row(self) -> Sequence[float]:
         """One row of ``width`` uniforms, as its own array of doubles."""
-        if self._pos >= len(self._buf):
+        if self._pos >= self._block:
             self._refill()
         row = row_array(self._raw, self._pos, self.width)
         self._pos += 1

@@ -11,7 +11,6 @@ import datetime as dt
 import gc
 import heapq
 import math
-from array import array
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -30,7 +29,7 @@ from sim.model.entities import U as S
 from sim.model.placements import Allocator, ModelError
 from sim.model.recorder import MonthGrid, Recorder, RecorderArrays
 from sim.model.renewal import equilibrium_age_sampler
-from sim.streams import UniformBlocks, purpose_generator, purpose_seed, replication_seed
+from sim.streams import UniformBlocks, purpose_generator, purpose_seed, replication_seed, row_array
 
 __all__ = ["ReplicationOutput", "Simulation", "simulate"]
 
@@ -372,7 +371,6 @@ class Simulation:
             needs = need.tolist()
             assess_days = p.assessment_days.ppf_many(blocks[:, S.ASSESSMENT_DAYS])
             raw = blocks.tobytes()  # each family's row becomes its own array('d')
-            n_bytes = S.WIDTH * 8
             for j, t in enumerate(t_chunk.tolist()):
                 yield t - last  # the driver (_drive) resumes this at time t
                 last = t
@@ -380,8 +378,7 @@ class Simulation:
                 b = births[j][: min(n, 3)]
                 for _ in range(3, n):  # families larger than three: extra ages
                     b.append(t - self._age_from_u(self.placement_u.next()) * DAYS_PER_YEAR)
-                u = array("d")
-                u.frombytes(raw[j * n_bytes : (j + 1) * n_bytes])
+                u = row_array(raw, j, S.WIDTH)
                 fam = Family(self._next_family, b, needs[j], u, score_rows[j], assess_days[j])
                 self._next_family += 1
                 pathway.refer(self, fam, rereferral=False)
