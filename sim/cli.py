@@ -19,6 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from sim._version import __version__
+from sim.cli_support import check_common as _check_common
+from sim.cli_support import check_positive as _check_positive
+from sim.cli_support import load_with_overrides as _load
+from sim.cli_support import say as _say
 from sim.errors import CaresimError
 
 __all__ = ["build_parser", "main"]
@@ -132,11 +136,6 @@ def _difference_table(diffs: Any) -> str:
     return "\n".join(lines)
 
 
-def _say(args: argparse.Namespace, *text: str) -> None:
-    if not args.quiet:
-        print(*text)
-
-
 def _stamp() -> str:
     return dt.datetime.now().strftime("%Y%m%d-%H%M%S")
 
@@ -146,30 +145,6 @@ def _default_out(config: Path, kind: str = "") -> Path:
 
 
 # ------------------------------------------------------------ shared bits
-
-
-def _load(path: str, args: argparse.Namespace) -> Any:
-    from sim.config import load_config, parse_override
-
-    overrides = dict(parse_override(s) for s in getattr(args, "set", None) or [])
-    if getattr(args, "years", None) is not None:
-        overrides["run.years"] = args.years
-    return load_config(path, overrides)
-
-
-def _check_positive(name: str, value: int | None) -> None:
-    if value is not None and value < 1:
-        raise CaresimError(f"{name} must be >= 1, got {value}")
-
-
-def _check_common(args: argparse.Namespace) -> None:
-    _check_positive("--replications", getattr(args, "replications", None))
-    _check_positive("--workers", getattr(args, "workers", None))
-    _check_positive("--chunk-size", getattr(args, "chunk_size", None))
-    if getattr(args, "seed", None) is not None and args.seed < 0:
-        raise CaresimError(f"--seed must be >= 0, got {args.seed}")
-    if getattr(args, "years", None) is not None and args.years <= 0:
-        raise CaresimError(f"--years must be > 0, got {args.years}")
 
 
 def _backend(args: argparse.Namespace) -> Any:

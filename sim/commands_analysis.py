@@ -21,6 +21,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from sim.cli_support import check_common, load_with_overrides
+from sim.cli_support import say as _say
 from sim.errors import CaresimError
 
 __all__ = [
@@ -33,35 +35,6 @@ __all__ = [
 ]
 
 _DEFAULT_SEED = 20160401
-
-
-def _quiet(args: argparse.Namespace) -> bool:
-    return bool(getattr(args, "quiet", False))
-
-
-def _say(args: argparse.Namespace, *text: str) -> None:
-    if not _quiet(args):
-        print(*text)
-
-
-def _load(args: argparse.Namespace) -> Any:
-    from sim.config import load_config, parse_override
-
-    overrides = dict(parse_override(s) for s in args.set or [])
-    if args.years is not None:
-        if args.years <= 0:
-            raise CaresimError(f"--years must be > 0, got {args.years:g}")
-        overrides["run.years"] = args.years
-    return load_config(args.config, overrides)
-
-
-def _check(args: argparse.Namespace) -> None:
-    if args.replications is not None and args.replications < 1:
-        raise CaresimError(f"--replications must be >= 1, got {args.replications}")
-    if args.seed is not None and args.seed < 0:
-        raise CaresimError(f"--seed must be >= 0, got {args.seed}")
-    if args.workers is not None and args.workers < 1:
-        raise CaresimError(f"--workers must be >= 1, got {args.workers}")
 
 
 def _common(p: argparse.ArgumentParser, replications: int) -> None:
@@ -215,9 +188,9 @@ def sensitivity_command(args: argparse.Namespace) -> int:
 
     from sim.sensitivity import parse_parameter, run_sensitivity
 
-    _check(args)
+    check_common(args)
     started = _now()
-    cfg = _load(args)
+    cfg = load_with_overrides(args.config, args)
     params = [parse_parameter(t) for t in args.param]
     result = run_sensitivity(
         cfg,
@@ -336,7 +309,7 @@ def goalseek_command(args: argparse.Namespace) -> int:
     """Goal-seek (``--target``) or optimise (``--cost-per-place-gbp``), print and save."""
     from sim.goalseek import goal_seek, optimise
 
-    _check(args)
+    check_common(args)
     optimising = args.cost_per_place_gbp is not None
     if optimising and args.target:
         raise CaresimError("give either --target (goal-seek) or --cost-per-place-gbp (optimise)")
@@ -345,7 +318,7 @@ def goalseek_command(args: argparse.Namespace) -> int:
             'give --target "MEASURE>=VALUE" to goal-seek, or --cost-per-place-gbp to optimise'
         )
     started = _now()
-    cfg = _load(args)
+    cfg = load_with_overrides(args.config, args)
     bounds = _bounds(args)
     out = Path(args.out) if args.out else None
     if optimising:
