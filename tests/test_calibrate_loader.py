@@ -179,11 +179,26 @@ def test_too_many_bad_rows_reject_the_file_with_a_date_format_hint(tmp_path, hea
 @pytest.mark.parametrize(
     ("row", "problem"),
     [
-        ("SYN-A,01/06/2015,S,V2,N1,Q9,PR1,,,,,,", "PLACE code 'Q9' is not a known SSDA903 code"),
-        ("SYN-A,01/06/2015,X,V2,N1,U4,PR1,,,,,,", "RNE code 'X' is not a known SSDA903 code"),
-        ("SYN-A,01/06/2015,S,V9,N1,U4,PR1,,,,,,", "LS code 'V9' is not a known SSDA903 code"),
-        ("SYN-A,01/06/2015,S,V2,N1,U4,PR1,05/06/2015,E99,,,,", "REC code 'E99' is not a known"),
-        ("SYN-A,01/06/2015,S,V2,N1,U4,PR9,,,,,,", "PLACE_PROVIDER code 'PR9' is not a known"),
+        (
+            "SYN-A,01/06/2015,S,V2,N1,Q9,PR1,,,,,,",
+            "PLACE is not a known SSDA903 code (value not shown)",
+        ),
+        (
+            "SYN-A,01/06/2015,X,V2,N1,U4,PR1,,,,,,",
+            "RNE is not a known SSDA903 code (value not shown)",
+        ),
+        (
+            "SYN-A,01/06/2015,S,V9,N1,U4,PR1,,,,,,",
+            "LS is not a known SSDA903 code (value not shown)",
+        ),
+        (
+            "SYN-A,01/06/2015,S,V2,N1,U4,PR1,05/06/2015,E99,,,,",
+            "REC is not a known SSDA903 code (value not shown)",
+        ),
+        (
+            "SYN-A,01/06/2015,S,V2,N1,U4,PR9,,,,,,",
+            "PLACE_PROVIDER is not a known SSDA903 code (value not shown)",
+        ),
         ("SYN-A,01/06/2015,S,V2,N1,U4,PR1,01/05/2015,E13,,,,", "DEC (episode end) is before DECOM"),
         ("SYN-A,01/06/2015,S,V2,N1,U4,PR1,05/06/2015,,,,,", "DEC is given but REC"),
         ("SYN-C,01/06/2015,S,V2,N1,U4,PR1,,,,,,", "no Header row with a valid DOB for this CHILD"),

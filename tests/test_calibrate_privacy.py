@@ -110,5 +110,93 @@ def test_errors_about_bad_rows_in_the_report_carry_no_identifiers(tmp_path):
     bad.write_text("\n".join(lines) + "\n", encoding="utf-8")
     cal = calibrate([*data.episodes[:-1], bad], data.header, n_bootstrap=0, scale_referrals=False)
     report = cal.report.estimates.cleaning.to_markdown()
-    assert "episodes_bad.csv, row 6: PLACE code 'Q9' is not a known SSDA903 code" in report
+    assert "episodes_bad.csv, row 6: PLACE is not a known SSDA903 code (value not shown)" in report
+    assert "Q9" not in report
     assert fields[0] not in report and fields[10] not in report
+
+
+# --- Malformed files: no message may echo a cell of the file -----------------
+
+EPISODE_HEADER = (
+    "CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN"
+)
+HEADER_HEADER = "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB"
+
+
+def marked_record(n_fields: int, k: int) -> list[str]:
+    """A record whose every cell is a marked fake identifier (``LEAKk_j``)."""
+    return [f"LEAK{k}X{j}" for j in range(n_fields)]
+
+
+def good_header_file(tmp_path: Path) -> Path:
+    path = tmp_path / "header.csv"
+    path.write_text(HEADER_HEADER + "\nLEAKCHILD1,1,15/06/2008,WBRI,LEAKUPN1,,\n", encoding="utf-8")
+    return path
+
+
+def malformed_files(tmp_path: Path) -> dict[str, tuple[Path, Path]]:
+    """Episodes/Header pairs that are wrong in the ways real extracts are."""
+    n = len(EPISODE_HEADER.split(","))
+    good_ep = (
+        "LEAKCHILD1,01/05/2015,S,V2,N1,U4,PR1,02/05/2015,E13,,LEAKPC1 1AA,LEAKPC2 1AA,LEAKURN1"
+    )
+    cases: dict[str, tuple[Path, Path]] = {}
+
+    def put(name: str, episodes: str, header: Path | None = None) -> None:
+        path = tmp_path / f"{name}.csv"
+        path.write_text(episodes, encoding="utf-8")
+        cases[name] = (path, header or good_header_file(tmp_path))
+
+    rows = [",".join(marked_record(n, k)) for k in range(5)]
+    put("headerless", "\n".join([good_ep, *rows]) + "\n")
+    # Columns in the wrong order: postcodes under PLACE, ids under LS, URNs under RNE.
+    swapped = EPISODE_HEADER.split(",")
+    swapped[2], swapped[12] = swapped[12], swapped[2]
+    swapped[3], swapped[0] = swapped[0], swapped[3]
+    swapped[5], swapped[10] = swapped[10], swapped[5]
+    put("swapped", ",".join(swapped) + "\n" + good_ep + "\n")
+    # Every code column holds a marked value.
+    miscoded = [
+        f"LEAKCHILD1,01/05/2015,LEAKR{k},LEAKL{k},LEAKC{k},LEAKP{k},LEAKV{k},02/05/2015,"
+        f"LEAKE{k},LEAKQ{k},LEAKPC{k},LEAKPD{k},LEAKU{k}"
+        for k in range(3)
+    ]
+    put("miscoded", EPISODE_HEADER + "\n" + "\n".join(miscoded) + "\n")
+    # Unknown column names that are themselves identifiers.
+    put("odd_columns", "LEAKCOL1,LEAKCOL2,DECOM\n" + good_ep + "\n")
+    # A header file without its header row.
+    headless = tmp_path / "headless_header.csv"
+    headless.write_text("LEAKCHILD9,1,15/06/2008,WBRI,LEAKUPN9,,\n", encoding="utf-8")
+    put("header_headerless", EPISODE_HEADER + "\n" + good_ep + "\n", headless)
+    # Ragged rows: the parser's own message must not be passed on with cells in it.
+    put("ragged", EPISODE_HEADER + "\n" + good_ep + "\n" + good_ep + ",LEAKEXTRA\n")
+    return cases
+
+
+@pytest.mark.parametrize(
+    "case", ["headerless", "swapped", "miscoded", "odd_columns", "header_headerless", "ragged"]
+)
+@pytest.mark.parametrize("strict", [True, False])
+def test_no_message_about_a_malformed_file_echoes_any_cell(tmp_path, case, strict):
+    from sim.calibrate import DataError, load_903
+
+    episodes, header = malformed_files(tmp_path)[case]
+    try:
+        loaded = load_903([episodes], [header], strict=strict, max_bad_row_share=1.0)
+    except DataError as exc:
+        text = str(exc) + " ".join(str(p) for p in getattr(exc, "problems", []) or [])
+    else:
+        text = " ".join(str(p) for p in loaded.problems) + loaded.files.to_string()
+    assert "LEAK" not in text, text
+    assert episodes.name in text or header.name in text or not text.strip()
+
+
+def test_a_file_without_its_header_row_is_reported_as_such(tmp_path):
+    from sim.calibrate import DataError, load_903
+
+    episodes, header = malformed_files(tmp_path)["headerless"]
+    with pytest.raises(DataError, match=r"headerless\.csv, row 1: no header row"):
+        load_903([episodes], [header])
+    episodes, header = malformed_files(tmp_path)["header_headerless"]
+    with pytest.raises(DataError, match=r"headless_header\.csv, row 1: no header row"):
+        load_903([episodes], [header])

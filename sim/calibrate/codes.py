@@ -12,12 +12,14 @@ from sim.config.schema import EXIT_ROUTES
 __all__ = [
     "CATEGORY_ORDER",
     "CIN_CODES",
+    "CIN_COLUMNS",
     "CLOSURE_REASONS",
     "EPISODE_COLUMNS",
     "EPISODE_REQUIRED",
     "HEADER_COLUMNS",
     "HEADER_REQUIRED",
     "IDENTIFIER_COLUMNS",
+    "KNOWN_COLUMNS",
     "LEGACY_PLACE",
     "LEGACY_REC",
     "LS_CODES",
@@ -66,6 +68,23 @@ IDENTIFIER_COLUMNS: tuple[str, ...] = (
     "PL_POST",
     "URN",
 )
+
+#: Columns of the CIN-census-like referrals table the loader reads.
+CIN_COLUMNS: tuple[str, ...] = (
+    "CHILD",
+    "REFERRAL_DATE",
+    "DOB",
+    "REFERRAL_SOURCE",
+    "REFERRAL_NFA",
+    "ASSESSMENT_START",
+    "ASSESSMENT_AUTHORISED",
+    "CLOSURE_DATE",
+    "CLOSURE_REASON",
+)
+
+#: Every column name the loader knows; only these may be echoed in a message
+#: (an unknown "column name" may be a record's cell in a file with no header).
+KNOWN_COLUMNS: frozenset[str] = frozenset(EPISODE_COLUMNS + HEADER_COLUMNS + CIN_COLUMNS)
 
 RNE_CODES: frozenset[str] = frozenset({"S", "L", "P", "T", "B", "U"})
 #: New-episode reasons that mean the child changed placement (RNE L does not).

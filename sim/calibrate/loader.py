@@ -42,6 +42,7 @@ from sim.calibrate.codes import (
     EPISODE_REQUIRED,
     HEADER_REQUIRED,
     IDENTIFIER_COLUMNS,
+    KNOWN_COLUMNS,
     LEGACY_PLACE,
     LEGACY_REC,
     LS_CODES,
@@ -245,22 +246,25 @@ def read_table(path: str | Path, required: Sequence[str], *, kind: str) -> pd.Da
             skipinitialspace=True,
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
-        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        match = re.search(r"line (\d+)", detail)
-        row = int(match.group(1)) if match else None
+        # Only the parser's field counts are repeated: its other messages may
+        # quote a cell of the file.
+        detail = str(exc).splitlines()[0] if str(exc) else ""
+        match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", detail)
+        row = int(match.group(2)) if match else None
         where = f", row {row}" if row else ""
+        why = (
+            f"expected {match.group(1)} fields, found {match.group(3)}"
+            if match
+            else "the CSV parser could not split it into rows and columns"
+        )
         raise DataError(
-            f"{name}{where}: not a readable CSV file: {detail}", file=name, row=row
+            f"{name}{where}: not a readable CSV file: {why}", file=name, row=row
         ) from None
     df.columns = [str(c).strip().upper() for c in df.columns]
     missing = [c for c in required if c not in df.columns]
     if missing:
         raise DataError(
-            f"{name}, row 1 (header): required column(s) missing: {', '.join(missing)}; "
-            f"this does not look like an SSDA903 {kind} file (columns found: "
-            f"{', '.join(df.columns[:15])})",
-            file=name,
-            row=1,
+            _header_problem(name, kind, required, missing, df.columns), file=name, row=1
         )
     if df.empty:
         raise DataError(f"{name}: the {kind} file has a header but no rows", file=name, row=2)
@@ -271,6 +275,30 @@ def read_table(path: str | Path, required: Sequence[str], *, kind: str) -> pd.Da
         df[c] = df[c].astype(str).str.strip()
     df["_row"] = data_lines[: len(df)] if len(data_lines) >= len(df) else np.arange(2, len(df) + 2)
     return df
+
+
+def _header_problem(
+    name: str, kind: str, required: Sequence[str], missing: Sequence[str], columns: pd.Index
+) -> str:
+    """Say what is wrong with a header row without echoing any of its cells.
+
+    A first line that names no known column is a record, not a header, and
+    its cells may be a child's id, date of birth, UPN or postcode; a column
+    name we do not know may be one too. Only known column names are shown.
+    """
+    recognised = [c for c in columns if c in KNOWN_COLUMNS]
+    if not recognised:
+        return (
+            f"{name}, row 1: no header row (the first line names none of the SSDA903 "
+            f"columns); expected a {kind} header row naming {', '.join(required)}"
+        )
+    others = len(columns) - len(recognised)
+    other_text = f" and {others} other column name(s), not shown" if others else ""
+    return (
+        f"{name}, row 1 (header): required column(s) missing: {', '.join(missing)}; "
+        f"this does not look like an SSDA903 {kind} file (recognised columns: "
+        f"{', '.join(recognised[:15])}{other_text})"
+    )
 
 
 def _parse_dates(values: pd.Series) -> pd.Series:
@@ -430,19 +458,13 @@ def _check_codes(
     for col, allowed, blank_ok in checks:
         values = df[col]
         unknown = ~values.isin(allowed) & ~((values == "") & blank_ok)
-        flag(
-            unknown,
-            col
-            + " code "
-            + values.map(lambda v: repr(v[:12]) if v else "(blank)")
-            + " is not a known SSDA903 code",
-        )
+        # The value is never shown: an unknown value may be an identifier in
+        # the wrong column (a postcode under PLACE, a child id under LS).
+        flag(unknown & (values == ""), f"{col} is blank; expected an SSDA903 code")
+        flag(unknown, f"{col} is not a known SSDA903 code (value not shown)")
     rec = df["REC"]
     rec_ok = rec.isin(set(REC_ROUTE) | {"X1"})
-    flag(
-        (rec != "") & ~rec_ok,
-        "REC code " + rec.map(lambda v: repr(v[:12])) + " is not a known SSDA903 code",
-    )
+    flag((rec != "") & ~rec_ok, "REC is not a known SSDA903 code (value not shown)")
     flag((df["DEC"] != "") & (rec == ""), "DEC is given but REC (reason episode ceased) is blank")
     flag((df["DEC"] == "") & (rec != ""), "REC is given but DEC (episode end) is blank")
     df["_decom"] = decom
