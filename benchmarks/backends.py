@@ -31,8 +31,8 @@ from pathlib import Path
 from typing import Any
 
 import sim
-from sim.backends import DaskBackend, ProcessBackend, SerialBackend
-from sim.runner import MemorySink, Task, plan_chunks, run_batch
+from sim.experiment.backends import DaskBackend, ProcessBackend, SerialBackend
+from sim.experiment.runner import MemorySink, Task, plan_chunks, run_batch
 
 ROOT = Path(__file__).resolve().parent.parent
 

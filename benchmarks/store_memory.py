@@ -8,7 +8,7 @@ Run from the repository root::
 ``make`` runs one real 5-year baseline replication and writes its tables N
 times (values scaled slightly per replication, so statistics are not
 degenerate) as parts of 16 replications, as ``caresim run --out`` would;
-``finalize`` opens the store and runs :meth:`sim.store.ResultStore.finalize`
+``finalize`` opens the store and runs :meth:`sim.results.store.ResultStore.finalize`
 in a fresh process, printing its wall time and peak RSS. The simulation itself
 is not timed here (see ``benchmarks/model.py``).
 """
@@ -24,9 +24,9 @@ from pathlib import Path
 import pandas as pd
 
 import sim
-from sim.manifest import run_manifest
-from sim.runner import replication_tables
-from sim.store import ResultStore
+from sim.experiment.runner import replication_tables
+from sim.results.manifest import run_manifest
+from sim.results.store import ResultStore
 
 BASELINE = Path(__file__).resolve().parent.parent / "configs" / "worcestershire-2016.toml"
 PART = 16

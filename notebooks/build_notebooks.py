@@ -25,7 +25,8 @@ from pathlib import Path
 import pandas as pd
 
 import sim
-from sim import analysis, plots
+from sim.analysis import comparison as analysis
+from sim.report import charts as plots
 
 # The repository root, wherever the notebook is run from.
 ROOT = next(p for p in [Path.cwd(), *Path.cwd().parents] if (p / "configs").is_dir())
@@ -72,7 +73,7 @@ print(cfg.describe())
 
 Each replication is one possible future; replication *k* of seed *s* always gives the same
 numbers. `backend="process"` spreads replications over processes and works from a notebook
-on Linux and macOS: the worker function lives in `sim.runner`, so child processes can
+on Linux and macOS: the worker function lives in `sim.experiment.runner`, so child processes can
 import it whether they are forked or spawned.
 """),
     code("""
@@ -116,20 +117,20 @@ result.summary_wide().iloc[:, :6].head()
     md("""
 ## 5. Results folders and the HTML report
 
-`caresim run CONFIG --out DIR` writes a results folder; `analysis.load_results` reads it
-back and `caresim report DIR` (or `sim.report.write_report`) turns it into a self-contained
+`caresim run CONFIG --out DIR` writes a results folder; `sim.load_results` reads it
+back and `caresim report DIR` (or `sim.report.html.write_report`) turns it into a self-contained
 HTML report with these charts, the key tables, the config and a description of the run.
 """),
     code("""
 import tempfile
 
-from sim.cli import main as caresim
-from sim.report import write_report
+from sim.cli.main import main as caresim
+from sim.report.html import write_report
 
 folder = Path(tempfile.mkdtemp()) / "baseline"
 caresim(["run", str(CONFIGS / "worcestershire-2016.toml"), "--years", "1", "-n", "4",
          "--seed", "2016", "--out", str(folder), "-q"])
-loaded = analysis.load_results(folder)
+loaded = sim.load_results(folder)
 report_path = write_report(folder, budget_gbp=50e6)
 print(loaded.replications, "replications loaded; report:", report_path.name,
       f"({report_path.stat().st_size / 1e6:.1f} MB)")
@@ -211,14 +212,14 @@ closure_diff[["measure", "period", "mean", "ci95_low", "ci95_high"]].round(1)
     md("""
 ## 3. Goal-seek: how many in-house foster places?
 
-`sim.goalseek.goal_seek` looks for the smallest capacity at which the target holds in at
+`sim.analysis.goalseek.goal_seek` looks for the smallest capacity at which the target holds in at
 least the required share of replications. Every capacity it tries runs the same
 replications (common random numbers) and is cached, and it bisects, so it needs about
 log2(range) runs. With 5 replications the answer is rough; the chart shows how the share
 of replications meeting the target rises with the number of places.
 """),
     code("""
-from sim.goalseek import goal_seek
+from sim.analysis.goalseek import goal_seek
 
 one_year = sim.load_config(CONFIGS / "worcestershire-2016.toml", {"run.years": 1})
 seek = goal_seek(

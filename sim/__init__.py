@@ -11,9 +11,11 @@ The public API for notebooks and scripts:
 from sim._version import __version__
 from sim.config import Config, load_config, with_overrides
 from sim.errors import CaresimError, ConfigError
+from sim.experiment.runner import PrecisionTarget, ReplicationError, run
 from sim.model import ModelError, simulate
-from sim.runner import PrecisionTarget, ReplicationError, RunResult, run
-from sim.store import ResultStore
+from sim.results.reader import load_results
+from sim.results.run_result import RunResult
+from sim.results.store import ResultStore
 
 __all__ = [
     "CaresimError",
@@ -26,6 +28,7 @@ __all__ = [
     "RunResult",
     "__version__",
     "load_config",
+    "load_results",
     "run",
     "simulate",
     "with_overrides",

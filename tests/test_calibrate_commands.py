@@ -7,8 +7,8 @@ import argparse
 import pytest
 from test_calibrate_shared import TEMPLATE, synthetic
 
-from sim.calibrate import commands
-from sim.cli import main
+from sim.cli import calibrate as commands
+from sim.cli.main import main
 from sim.config import load_config
 from sim.errors import CaresimError
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from sim._version import __version__
-from sim.cli import main
+from sim.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "configs" / "worcestershire-2016.toml"
@@ -164,8 +164,8 @@ def test_calibrate_and_backtest_are_wired_from_their_module(monkeypatch, capsys)
     import importlib.machinery
     import types
 
-    fake = types.ModuleType("sim.calibrate.commands")
-    fake.__spec__ = importlib.machinery.ModuleSpec("sim.calibrate.commands", None)
+    fake = types.ModuleType("sim.cli.calibrate")
+    fake.__spec__ = importlib.machinery.ModuleSpec("sim.cli.calibrate", None)
 
     def add_arguments(parser):
         parser.add_argument("data")
@@ -178,7 +178,7 @@ def test_calibrate_and_backtest_are_wired_from_their_module(monkeypatch, capsys)
     fake.calibrate_command = command
     fake.add_backtest_arguments = add_arguments
     fake.backtest_command = command
-    monkeypatch.setitem(sys.modules, "sim.calibrate.commands", fake)
+    monkeypatch.setitem(sys.modules, "sim.cli.calibrate", fake)
     assert main(["calibrate", "episodes.csv"]) == 0
     assert main(["backtest", "episodes.csv"]) == 0
     assert capsys.readouterr().out.splitlines() == [

@@ -7,9 +7,15 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.backends import make_backend
-from sim.compare import paired_differences, parse_sweep, run_scenarios, sweep_grid, sweep_label
 from sim.errors import CaresimError
+from sim.experiment.backends import make_backend
+from sim.experiment.scenarios import (
+    paired_differences,
+    parse_sweep,
+    run_scenarios,
+    sweep_grid,
+    sweep_label,
+)
 
 
 def _summary(values: dict[str, list[float]]) -> pd.DataFrame:

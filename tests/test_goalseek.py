@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 from model_configs import build, care_queue
 
-from sim import goalseek
-from sim.commands_analysis import add_goalseek_arguments, goalseek_command
+from sim.analysis import goalseek
+from sim.analysis.goalseek import Target, goal_seek, optimise, parse_target
+from sim.cli.analysis import add_goalseek_arguments, goalseek_command
 from sim.errors import CaresimError
-from sim.goalseek import Target, goal_seek, optimise, parse_target
 
 CAPACITY = "placement_types.foster_in_house.capacity"
 LOAD = 10.0  # entries a day × mean stay in days

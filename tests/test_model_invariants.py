@@ -31,7 +31,7 @@ from sim.model import ReplicationOutput, simulate
 from sim.model.entities import U
 from sim.model.placements import Allocator, ModelError
 from sim.model.simulation import Simulation
-from sim.results import summary_frame, timeseries_frame
+from sim.results.tables import summary_frame, timeseries_frame
 
 STOCKS = (
     "looked_after",

@@ -15,8 +15,8 @@ from matplotlib.figure import Figure
 from model_configs import build, small_baseline
 
 import sim
-from sim import plots
 from sim.errors import CaresimError
+from sim.report import charts as plots
 
 SEED = 11
 REPS = 4
@@ -189,7 +189,7 @@ def test_comparison_shows_mean_ci_and_p10_p90_per_measure(base, more_carers) -> 
 
 
 def test_cost_change_bars_are_the_mean_paired_difference(base, more_carers) -> None:
-    from sim.analysis import compare_costs
+    from sim.analysis.comparison import compare_costs
 
     expected = compare_costs(base, more_carers)
     fig = plots.cost_change(base, more_carers)
@@ -240,6 +240,8 @@ def test_save_writes_png_and_svg(base, tmp_path: Path) -> None:
 
 def test_plots_never_import_pyplot() -> None:
     # Figures are made without pyplot, so charts work on a server (Agg) and in notebooks.
-    code = "import sys, sim.plots, sim.report; print('matplotlib.pyplot' in sys.modules)"
+    code = (
+        "import sys, sim.report.charts, sim.report.html; print('matplotlib.pyplot' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -18,10 +18,12 @@ from _toml import dumps
 from model_configs import small_baseline
 
 import sim
-from sim import analysis, report
-from sim.cli import main as caresim
-from sim.commands_analysis import add_report_arguments, report_command
+from sim.analysis import comparison as analysis
+from sim.cli.analysis import add_report_arguments, report_command
+from sim.cli.main import main as caresim
 from sim.errors import CaresimError
+from sim.report import html as report
+from sim.results.reader import load_results
 
 SEED = 11
 REPS = 4
@@ -54,12 +56,12 @@ def folders(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def base(folders) -> sim.RunResult:
-    return analysis.load_results(folders["base"])
+    return load_results(folders["base"])
 
 
 @pytest.fixture(scope="module")
 def scenario(folders) -> sim.RunResult:
-    return analysis.load_results(folders["scenario"])
+    return load_results(folders["scenario"])
 
 
 # ------------------------------------------------------------------ loading
@@ -81,7 +83,7 @@ def test_load_results_reads_csv_tables(base, tmp_path: Path) -> None:
     base.summary.to_csv(tmp_path / "summary.csv", index=False)
     base.timeseries.to_csv(tmp_path / "timeseries.csv", index=False)
     (tmp_path / "manifest.json").write_text(json.dumps(base.manifest, default=str))
-    loaded = analysis.load_results(tmp_path)
+    loaded = load_results(tmp_path)
     assert set(loaded.summary["period"]) == set(base.summary["period"])
     assert "2016-17" in set(loaded.summary["period"])
     assert str(loaded.timeseries["date"].dtype).startswith("datetime64")
@@ -95,19 +97,19 @@ def test_load_results_reads_per_chunk_parts_when_no_combined_table(base, tmp_pat
         sel = base.summary["replication"].between(a, b)
         base.summary[sel].to_parquet(parts / f"summary-{a:06d}-{b:06d}.parquet")
     (tmp_path / "manifest.json").write_text(json.dumps(base.manifest, default=str))
-    loaded = analysis.load_results(tmp_path)
+    loaded = load_results(tmp_path)
     assert loaded.replications == REPS
     assert loaded.timeseries.empty
 
 
 def test_load_results_errors_name_the_folder(tmp_path: Path) -> None:
     with pytest.raises(CaresimError, match="no such results folder"):
-        analysis.load_results(tmp_path / "nowhere")
+        load_results(tmp_path / "nowhere")
     with pytest.raises(CaresimError, match=r"no manifest\.json"):
-        analysis.load_results(tmp_path)
+        load_results(tmp_path)
     (tmp_path / "manifest.json").write_text("{}")
     with pytest.raises(CaresimError, match=r"no summary\.parquet or summary\.csv"):
-        analysis.load_results(tmp_path)
+        load_results(tmp_path)
 
 
 # --------------------------------------------------------------- comparing
@@ -264,7 +266,7 @@ def test_report_command_writes_the_file_and_says_where(folders, tmp_path, capsys
 
 
 def test_the_three_commands_fit_one_caresim_parser() -> None:
-    from sim.commands_analysis import (
+    from sim.cli.analysis import (
         add_goalseek_arguments,
         add_sensitivity_arguments,
         goalseek_command,

@@ -12,11 +12,11 @@ import pytest
 from model_configs import build, care_queue
 
 import sim
-import sim.runner
-from sim.backends import DaskBackend, make_backend
+import sim.experiment.runner
 from sim.errors import CaresimError, ConfigError
-from sim.progress import Progress
-from sim.runner import (
+from sim.experiment.backends import DaskBackend, make_backend
+from sim.experiment.progress import Progress
+from sim.experiment.runner import (
     MemorySink,
     PrecisionTarget,
     ReplicationError,
@@ -24,7 +24,7 @@ from sim.runner import (
     plan_chunks,
     run_to_precision,
 )
-from sim.uncertainty import draw_parameters
+from sim.experiment.uncertainty import draw_parameters
 
 REPS = 4
 BASELINE = Path(__file__).resolve().parent.parent / "configs" / "worcestershire-2016.toml"
@@ -97,14 +97,14 @@ def test_default_chunk_size_gives_about_four_tasks_per_worker_up_to_16():
 def test_a_failing_replication_is_reported_with_its_index_and_seed_and_the_rest_kept(
     one_year, serial_result, monkeypatch
 ):
-    real = sim.runner.simulate
+    real = sim.experiment.runner.simulate
 
     def flaky(cfg, *, seed, replication):
         if replication == 1:
             raise RuntimeError("boom")
         return real(cfg, seed=seed, replication=replication)
 
-    monkeypatch.setattr(sim.runner, "simulate", flaky)
+    monkeypatch.setattr(sim.experiment.runner, "simulate", flaky)
     with pytest.raises(ReplicationError, match=r"replication 1 \(root seed 7") as info:
         sim.run(one_year, replications=3, seed=7)
     assert [f.replication for f in info.value.failures] == [1]

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from model_configs import build, care_queue
 
-from sim import sensitivity
-from sim.commands_analysis import add_sensitivity_arguments, sensitivity_command
+from sim.analysis import sensitivity
+from sim.analysis.sensitivity import Parameter, check_key, parse_parameter, run_sensitivity
+from sim.cli.analysis import add_sensitivity_arguments, sensitivity_command
 from sim.errors import CaresimError
-from sim.sensitivity import Parameter, check_key, parse_parameter, run_sensitivity
 
 CAPACITY = "placement_types.foster_in_house.capacity"
 WEEKLY = "placement_types.foster_in_house.weekly_cost_gbp"

@@ -11,7 +11,7 @@ from model_configs import build, care_queue
 from scipy import stats as sps
 
 import sim
-from sim.stats import STAT_COLUMNS, describe, mser5, t_half_width
+from sim.results.stats import STAT_COLUMNS, describe, mser5, t_half_width
 
 
 def test_t_half_width_matches_scipy_student_t():

@@ -14,13 +14,13 @@ import pandas as pd
 import pytest
 
 import sim
-import sim.runner
-from sim.backends import make_backend
-from sim.cli import main
+import sim.experiment.runner
+from sim.cli.main import main
 from sim.errors import CaresimError
-from sim.manifest import run_manifest
-from sim.runner import run_batch
-from sim.store import ResultStore
+from sim.experiment.backends import make_backend
+from sim.experiment.runner import run_batch
+from sim.results.manifest import run_manifest
+from sim.results.store import ResultStore
 
 ROOT = Path(__file__).resolve().parent.parent
 CARESIM = Path(sys.executable).parent / "caresim"
@@ -110,14 +110,14 @@ def test_a_new_batch_refuses_a_folder_that_holds_results(
 def test_failed_replications_are_kept_apart_and_can_be_rerun_alone(
     tmp_path, uninterrupted, baseline_path_module, monkeypatch, capsys
 ):
-    real = sim.runner.simulate
+    real = sim.experiment.runner.simulate
 
     def flaky(cfg, *, seed, replication):
         if replication in (2, 5):
             raise RuntimeError(f"boom in {replication}")
         return real(cfg, seed=seed, replication=replication)
 
-    monkeypatch.setattr(sim.runner, "simulate", flaky)
+    monkeypatch.setattr(sim.experiment.runner, "simulate", flaky)
     out = tmp_path / "flaky"
     argv = [str(baseline_path_module), "-n", "8", "--years", "1", "--seed", "3", "--out", str(out)]
     assert main(["run", *argv, "--backend", "serial", "-q"]) == 1
@@ -134,7 +134,7 @@ def test_failed_replications_are_kept_apart_and_can_be_rerun_alone(
     manifest = json.loads((out / "manifest.json").read_text())
     assert [f["replication"] for f in manifest["failed"]] == [2, 5]
 
-    monkeypatch.setattr(sim.runner, "simulate", real)
+    monkeypatch.setattr(sim.experiment.runner, "simulate", real)
     rc = main(["run", "--resume", str(out), "--only-replication", "2", "--backend", "serial", "-q"])
     assert rc == 0
     assert not (out / "failures" / "replication-000002.json").exists()
@@ -200,7 +200,7 @@ def test_ctrl_c_stops_a_process_pool_run_saves_what_is_done_and_it_resumes(
 
 
 def test_streamed_timeseries_statistics_equal_those_computed_in_memory(uninterrupted):
-    from sim.stats import describe
+    from sim.results.stats import describe
 
     streamed = pd.read_parquet(uninterrupted / "timeseries_stats.parquet")
     ts = pd.read_parquet(uninterrupted / "timeseries.parquet")
@@ -219,7 +219,7 @@ def test_streamed_timeseries_statistics_equal_those_computed_in_memory(uninterru
 def test_replications_with_different_rows_fall_back_to_tidy_statistics():
     import pyarrow as pa
 
-    from sim.store import _matrix_stats
+    from sim.results.store import _matrix_stats
 
     def table(categories: list[list[str]]) -> pa.Table:
         rows = [(k, c) for k, cats in enumerate(categories) for c in cats]

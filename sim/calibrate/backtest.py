@@ -221,7 +221,7 @@ def backtest(
 
     """
     if runner is None:
-        from sim.runner import run
+        from sim.experiment.runner import run
 
         runner = run
     if isinstance(episodes, str | Path):

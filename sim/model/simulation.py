@@ -29,7 +29,13 @@ from sim.model.entities import U as S
 from sim.model.placements import Allocator, ModelError
 from sim.model.recorder import MonthGrid, Recorder, RecorderArrays
 from sim.model.renewal import equilibrium_age_sampler
-from sim.streams import UniformBlocks, purpose_generator, purpose_seed, replication_seed, row_array
+from sim.model.streams import (
+    UniformBlocks,
+    purpose_generator,
+    purpose_seed,
+    replication_seed,
+    row_array,
+)
 
 __all__ = ["ReplicationOutput", "Simulation", "simulate"]
 

@@ -42,8 +42,8 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from sim.errors import CaresimError
-from sim.runner import ReplicationFailure, ReplicationTables, parameters_frame
-from sim.stats import describe, describe_matrix
+from sim.results.run_result import ReplicationFailure, ReplicationTables, parameters_frame
+from sim.results.stats import describe, describe_matrix
 
 __all__ = [
     "ROW_GROUP_REPLICATIONS",
@@ -123,7 +123,7 @@ class ResultStore:
     """A folder of results that grows chunk by chunk and can be resumed.
 
     Use :meth:`create` for a new batch and :meth:`open` to resume one. It
-    is a sink for :func:`sim.runner.run_batch`.
+    is a sink for :func:`sim.experiment.runner.run_batch`.
     """
 
     def __init__(self, root: Path, manifest: dict[str, Any]):
@@ -404,9 +404,9 @@ class ResultStore:
 
         Each replication normally has the same rows for a measure (same dates
         and categories, in the same order), so its values form a replications
-        × cells matrix and :func:`sim.stats.describe_matrix` needs about one
+        × cells matrix and :func:`sim.results.stats.describe_matrix` needs about one
         float per value. When they do not (a category that only some
-        replications reached), the tidy :func:`sim.stats.describe` is used.
+        replications reached), the tidy :func:`sim.results.stats.describe` is used.
         """
         paths = [self._part("timeseries", r) for r in self._ranges()]
         if not paths:

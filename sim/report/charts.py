@@ -37,7 +37,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
-from sim.analysis import (
+from sim.analysis.comparison import (
     KEY_MEASURES,
     compare,
     compare_costs,
@@ -46,8 +46,8 @@ from sim.analysis import (
     trim_partial,
 )
 from sim.errors import CaresimError
-from sim.results import SUMMARY_MEASURES
-from sim.runner import RunResult
+from sim.results.run_result import RunResult
+from sim.results.tables import SUMMARY_MEASURES
 
 __all__ = [
     "OKABE_ITO",
@@ -282,7 +282,7 @@ def fan_chart(
     measure, category
         The series, e.g. ``("looked_after", "all")`` or
         ``("looked_after_by_category", "residential")``; see
-        :data:`sim.results.TIMESERIES_MEASURES`.
+        :data:`sim.results.tables.TIMESERIES_MEASURES`.
     scenario
         One scenario or several (drawn over each other); default all.
     title, ylabel
@@ -610,7 +610,9 @@ def _differences(data: RunResult | pd.DataFrame, other: RunResult | None) -> pd.
         return compare(trim_partial(data), trim_partial(other))
     needed = {"measure", "period", "mean", "ci95_low", "ci95_high", "p10", "p90"}
     if not needed <= set(data.columns):
-        raise CaresimError(f"expected a sim.analysis.compare() table with {sorted(needed)}")
+        raise CaresimError(
+            f"expected a sim.analysis.comparison.compare() table with {sorted(needed)}"
+        )
     return data
 
 
@@ -635,7 +637,8 @@ def comparison(
     Parameters
     ----------
     data
-        A :func:`sim.analysis.compare` table, or the base RunResult (then pass ``other``).
+        A :func:`sim.analysis.comparison.compare` table, or the base RunResult
+        (then pass ``other``).
     other
         The scenario RunResult when ``data`` is the base.
     measures
@@ -735,7 +738,8 @@ def cost_change(
     Parameters
     ----------
     data
-        A :func:`sim.analysis.compare_costs` table, or the base RunResult (then pass ``other``).
+        A :func:`sim.analysis.comparison.compare_costs` table, or the base
+        RunResult (then pass ``other``).
     other
         The scenario RunResult when ``data`` is the base.
     period
@@ -781,7 +785,7 @@ def sensitivity(data: Any, *, title: str | None = None, ax: Axes | None = None) 
     Parameters
     ----------
     data
-        A :class:`sim.sensitivity.SensitivityResult` or its ``indices``
+        A :class:`sim.analysis.sensitivity.SensitivityResult` or its ``indices``
         DataFrame (columns parameter, index, value, conf).
     title
         Override the default title.
@@ -858,7 +862,7 @@ def probability_curve(
     Parameters
     ----------
     data
-        A :class:`sim.goalseek.GoalSeekResult` or its ``points`` DataFrame
+        A :class:`sim.analysis.goalseek.GoalSeekResult` or its ``points`` DataFrame
         (columns value, probability).
     probability
         Required share, drawn as a dashed line (default the result's own).
@@ -907,7 +911,7 @@ def optimisation(data: Any, *, ax: Axes | None = None) -> Figure:
     Parameters
     ----------
     data
-        A :class:`sim.goalseek.OptimiseResult`.
+        A :class:`sim.analysis.goalseek.OptimiseResult`.
     ax
         Draw here instead of on a new figure.
 

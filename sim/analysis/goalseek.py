@@ -33,13 +33,13 @@ import pandas as pd
 from matplotlib.figure import Figure
 from scipy import stats
 
-from sim.analysis import evaluate, partial_years, resolve_period
-from sim.backends import Backend, make_backend
+from sim.analysis.comparison import evaluate, partial_years, resolve_period
+from sim.analysis.sensitivity import check_key, output_value, parse_output
 from sim.config.loader import with_overrides
 from sim.config.schema import Config
 from sim.errors import CaresimError, ConfigError
-from sim.results import SUMMARY_MEASURES
-from sim.sensitivity import check_key, output_value, parse_output
+from sim.experiment.backends import Backend, make_backend
+from sim.results.tables import SUMMARY_MEASURES
 
 __all__ = [
     "GoalSeekResult",
@@ -279,7 +279,7 @@ class GoalSeekResult:
 
     def chart(self) -> Figure:
         """Share of replications meeting the target against the value."""
-        from sim.plots import probability_curve
+        from sim.report.charts import probability_curve
 
         return probability_curve(self)
 
@@ -356,7 +356,7 @@ def goal_seek(
     Examples
     --------
     >>> import sim
-    >>> from sim.goalseek import goal_seek
+    >>> from sim.analysis.goalseek import goal_seek
     >>> cfg = sim.load_config("configs/worcestershire-2016.toml", {"run.years": 2})
     >>> res = goal_seek(cfg, "placement_types.foster_in_house.capacity",     # doctest: +SKIP
     ...                 "in_house_share_fostering>=0.55", period="2017-18", replications=10)
@@ -567,7 +567,7 @@ class OptimiseResult:
 
     def chart(self) -> Figure:
         """Chart expected cost against the value (one key) or as a map (two keys)."""
-        from sim.plots import optimisation
+        from sim.report.charts import optimisation
 
         return optimisation(self)
 

@@ -109,7 +109,7 @@ def _mp_context() -> Any:
     if sys.platform == "win32" or "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["sim.runner"])
+    ctx.set_forkserver_preload(["sim.experiment.runner"])
     return ctx
 
 

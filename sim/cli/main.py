@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from sim._version import __version__
-from sim.cli_support import check_common as _check_common
-from sim.cli_support import check_positive as _check_positive
-from sim.cli_support import load_with_overrides as _load
-from sim.cli_support import say as _say
+from sim.cli.support import check_common as _check_common
+from sim.cli.support import check_positive as _check_positive
+from sim.cli.support import load_with_overrides as _load
+from sim.cli.support import say as _say
 from sim.errors import CaresimError
 
 __all__ = ["build_parser", "main"]
@@ -148,7 +148,7 @@ def _default_out(config: Path, kind: str = "") -> Path:
 
 
 def _backend(args: argparse.Namespace) -> Any:
-    from sim.backends import make_backend
+    from sim.experiment.backends import make_backend
 
     return make_backend(
         args.backend,
@@ -159,7 +159,7 @@ def _backend(args: argparse.Namespace) -> Any:
 
 
 def _progress(args: argparse.Namespace, total: int, desc: str) -> Any:
-    from sim.progress import Progress
+    from sim.experiment.progress import Progress
 
     return Progress(total, desc=desc[:40], mode="quiet" if args.quiet else "auto")
 
@@ -193,8 +193,8 @@ def _write_manifest(
     extra: dict[str, Any],
 ) -> None:
     """Write ``out/manifest.json`` for a command that has just finished."""
-    from sim.manifest import run_manifest
-    from sim.store import write_json
+    from sim.results.manifest import run_manifest
+    from sim.results.store import write_json
 
     manifest = run_manifest(
         config,
@@ -213,7 +213,7 @@ def _write_manifest(
 
 def _resume_config(args: argparse.Namespace, manifest: dict[str, Any]) -> Any:
     from sim.config import config_from_dict, with_overrides
-    from sim.manifest import config_differences, config_json
+    from sim.results.manifest import config_differences, config_json
 
     where = args.resume
     if args.config:
@@ -246,7 +246,7 @@ def _resume_config(args: argparse.Namespace, manifest: dict[str, Any]) -> Any:
 
 
 def _precision_target(args: argparse.Namespace, manifest: dict[str, Any] | None) -> Any:
-    from sim.runner import PrecisionTarget
+    from sim.experiment.runner import PrecisionTarget
 
     if args.precision is None and args.measure:
         raise CaresimError("--measure is used with --precision (e.g. --precision 0.02)")
@@ -273,10 +273,10 @@ def _precision_target(args: argparse.Namespace, manifest: dict[str, Any] | None)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from sim.manifest import run_manifest
-    from sim.runner import run_batch, run_to_precision
-    from sim.store import ResultStore
-    from sim.uncertainty import check_uncertainty
+    from sim.experiment.runner import run_batch, run_to_precision
+    from sim.experiment.uncertainty import check_uncertainty
+    from sim.results.manifest import run_manifest
+    from sim.results.store import ResultStore
 
     _check_common(args)
     _check_positive("--max-replications", args.max_replications)
@@ -498,7 +498,7 @@ def _paired_batch(
     what: str,
 ) -> Any:
     """Run every config with the same seed (paired replications) and save the summary."""
-    from sim.compare import run_scenarios
+    from sim.experiment.scenarios import run_scenarios
 
     with backend, _progress(args, n * len(configs), what) as progress:
         summary, failures = run_scenarios(
@@ -527,9 +527,9 @@ def _check_paired(failures: Sequence[Any]) -> None:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from sim.compare import paired_differences
-    from sim.manifest import config_json
-    from sim.stats import describe
+    from sim.experiment.scenarios import paired_differences
+    from sim.results.manifest import config_json
+    from sim.results.stats import describe
 
     _check_common(args)
     if len(args.configs) < 2:
@@ -585,9 +585,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 def _cmd_sweep(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from sim.compare import paired_differences, parse_sweep, sweep_grid, sweep_label
     from sim.config import with_overrides
-    from sim.stats import describe
+    from sim.experiment.scenarios import paired_differences, parse_sweep, sweep_grid, sweep_label
+    from sim.results.stats import describe
 
     _check_common(args)
     settings = [parse_sweep(s) for s in args.sweep]
@@ -642,8 +642,8 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _cmd_warmup(args: argparse.Namespace) -> int:
-    from sim.runner import run
-    from sim.warmup import analyse_warmup, plot_warmup, warmup_config
+    from sim.analysis.warmup import analyse_warmup, plot_warmup, warmup_config
+    from sim.experiment.runner import run
 
     _check_common(args)
     cfg = warmup_config(
@@ -704,7 +704,7 @@ def _cmd_warmup(args: argparse.Namespace) -> int:
 
 
 def _add_backend_args(p: argparse.ArgumentParser, default: str = "process") -> None:
-    from sim.backends import BACKENDS
+    from sim.experiment.backends import BACKENDS
 
     g = p.add_argument_group("where replications run")
     g.add_argument(
@@ -747,11 +747,11 @@ def _add_run_args(p: argparse.ArgumentParser, *, replications_help: str) -> None
 #: module -> {command: help}. Each module has ``add_<command>_arguments(parser)``
 #: and ``<command>_command(args) -> int``.
 OPTIONAL_COMMANDS: dict[str, dict[str, str]] = {
-    "sim.calibrate.commands": {
+    "sim.cli.calibrate": {
         "calibrate": "estimate a config from SSDA903 data",
         "backtest": "compare a calibrated run with what happened next",
     },
-    "sim.commands_analysis": {
+    "sim.cli.analysis": {
         "report": "write an HTML report of a results folder",
         "sensitivity": "global sensitivity analysis of a config's parameters",
         "goalseek": "find the parameter value that reaches a target",

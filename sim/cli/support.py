@@ -1,6 +1,6 @@
 """Helpers the console commands share: printing, loading a config with overrides, checks.
 
-Used by :mod:`sim.cli` and :mod:`sim.commands_analysis`, so that every command
+Used by :mod:`sim.cli.main` and :mod:`sim.cli.analysis`, so that every command
 treats ``--quiet``, ``--set``, ``--years`` and the common numeric options alike.
 """
 

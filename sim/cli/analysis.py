@@ -2,13 +2,13 @@
 
 Each command is a pair: ``add_X_arguments(parser)`` fills an argparse
 sub-parser and ``X_command(args) -> int`` runs it. The logic lives in
-:mod:`sim.report`, :mod:`sim.sensitivity` and :mod:`sim.goalseek`; these
+:mod:`sim.report.html`, :mod:`sim.analysis.sensitivity` and :mod:`sim.analysis.goalseek`; these
 functions only parse, call and print. Errors a user can cause raise
 :class:`sim.errors.CaresimError`, which ``caresim`` prints without a traceback.
 
 Wiring in ``sim/cli.py``::
 
-    from sim import commands_analysis as ca
+    from sim.cli import analysis as ca
     p = sub.add_parser("report", help="write an HTML report of a results folder")
     ca.add_report_arguments(p)
     p.set_defaults(func=ca.report_command)
@@ -21,8 +21,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from sim.cli_support import check_common, load_with_overrides
-from sim.cli_support import say as _say
+from sim.cli.support import check_common, load_with_overrides
+from sim.cli.support import say as _say
 from sim.errors import CaresimError
 
 __all__ = [
@@ -65,7 +65,7 @@ def _common(p: argparse.ArgumentParser, replications: int) -> None:
 
 
 def _save_figure(fig: Any, out: Path, name: str) -> list[Path]:
-    from sim.plots import save
+    from sim.report.charts import save
 
     return save(fig, out / name)
 
@@ -80,8 +80,8 @@ def _write_results(
     """
     import datetime as dt
 
-    from sim.manifest import run_manifest
-    from sim.store import write_json
+    from sim.results.manifest import run_manifest
+    from sim.results.store import write_json
 
     manifest = run_manifest(
         cfg,
@@ -132,7 +132,7 @@ def add_report_arguments(p: argparse.ArgumentParser) -> None:
 
 def report_command(args: argparse.Namespace) -> int:
     """Write the HTML report and print where it is."""
-    from sim.report import write_report
+    from sim.report.html import write_report
 
     path = write_report(
         args.results,
@@ -186,7 +186,7 @@ def sensitivity_command(args: argparse.Namespace) -> int:
     """Run the analysis, print the indices and optionally save table, samples and chart."""
     import pandas as pd
 
-    from sim.sensitivity import parse_parameter, run_sensitivity
+    from sim.analysis.sensitivity import parse_parameter, run_sensitivity
 
     check_common(args)
     started = _now()
@@ -307,7 +307,7 @@ def _bounds(args: argparse.Namespace) -> list[tuple[float, float]] | None:
 
 def goalseek_command(args: argparse.Namespace) -> int:
     """Goal-seek (``--target``) or optimise (``--cost-per-place-gbp``), print and save."""
-    from sim.goalseek import goal_seek, optimise
+    from sim.analysis.goalseek import goal_seek, optimise
 
     check_common(args)
     optimising = args.cost_per_place_gbp is not None

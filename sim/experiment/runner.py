@@ -13,7 +13,7 @@ A replication that raises is returned as a :class:`ReplicationFailure`
 naming its index and seed; the rest of its chunk still runs.
 
 Results flow into a *sink*: :class:`MemorySink` keeps them (what
-:func:`run` returns), :class:`sim.store.ResultStore` writes them to disk as
+:func:`run` returns), :class:`sim.results.store.ResultStore` writes them to disk as
 they arrive (what ``caresim run --out`` uses).
 """
 
@@ -23,29 +23,32 @@ import datetime as dt
 import math
 import traceback
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 import numpy as np
 import pandas as pd
 
-from sim.backends import Backend, make_backend
 from sim.config.schema import Config
 from sim.errors import CaresimError
-from sim.manifest import run_manifest
+from sim.experiment.backends import Backend, make_backend
+from sim.experiment.progress import Progress
+from sim.experiment.uncertainty import apply_uncertainty, check_uncertainty
 from sim.model.simulation import simulate
-from sim.progress import Progress
-from sim.results import SUMMARY_MEASURES, summary_frame, timeseries_frame
-from sim.stats import describe
-from sim.uncertainty import apply_uncertainty, check_uncertainty
+from sim.results.manifest import run_manifest
+from sim.results.run_result import (
+    ReplicationFailure,
+    ReplicationTables,
+    RunResult,
+    parameters_frame,
+)
+from sim.results.stats import describe
+from sim.results.tables import SUMMARY_MEASURES, summary_frame, timeseries_frame
 
 __all__ = [
     "MemorySink",
     "PrecisionTarget",
     "ReplicationError",
-    "ReplicationFailure",
-    "ReplicationTables",
-    "RunResult",
     "Task",
     "default_chunk_size",
     "execute",
@@ -62,53 +65,6 @@ BackendName = Literal["serial", "process", "dask"]
 
 
 # ------------------------------------------------------------ one replication
-
-
-@dataclass
-class ReplicationTables:
-    """Tables of one replication.
-
-    Attributes
-    ----------
-    replication
-        Replication index.
-    summary
-        Tidy summary: scenario, replication, measure, period, value.
-    timeseries
-        Tidy monthly series: scenario, replication, date, measure, category, value.
-    events
-        SimPy events processed.
-    parameters
-        Values drawn for the config's uncertain parameters (empty if none).
-    scenario
-        Scenario label.
-
-    """
-
-    replication: int
-    summary: pd.DataFrame
-    timeseries: pd.DataFrame
-    events: int = 0
-    parameters: dict[str, float] = field(default_factory=dict)
-    scenario: str = "baseline"
-
-
-@dataclass(frozen=True)
-class ReplicationFailure:
-    """A replication that raised: enough to re-run it alone."""
-
-    scenario: str
-    replication: int
-    seed: int
-    error: str
-    traceback: str = ""
-
-    def describe(self) -> str:
-        """One line naming the replication, its seed and the error."""
-        return (
-            f"replication {self.replication} (root seed {self.seed}, scenario "
-            f"{self.scenario!r}) failed: {self.error}"
-        )
 
 
 def replication_tables(
@@ -457,75 +413,6 @@ class ReplicationError(CaresimError):
         )
 
 
-@dataclass
-class RunResult:
-    """Results of a batch of replications.
-
-    Attributes
-    ----------
-    summary
-        Tidy: scenario, replication, measure, period, value.
-    timeseries
-        Tidy: scenario, replication, date, measure, category, value (monthly).
-    config
-        The resolved config that was run.
-    seed
-        Root seed.
-    manifest
-        Provenance (config, seed, versions, commit, times).
-    parameters
-        Tidy values drawn for uncertain parameters: scenario, replication,
-        parameter, value (empty without ``[parameter_uncertainty]``).
-
-    """
-
-    summary: pd.DataFrame
-    timeseries: pd.DataFrame
-    config: Config
-    seed: int
-    manifest: dict[str, Any] = field(default_factory=dict)
-    parameters: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame(
-            columns=["scenario", "replication", "parameter", "value"]
-        )
-    )
-
-    @property
-    def replications(self) -> int:
-        """Number of replications in the result."""
-        return int(self.summary["replication"].nunique())
-
-    def summary_stats(self) -> pd.DataFrame:
-        """Mean, SD, P5–P95 and 95% CI of the mean per scenario, measure and period."""
-        return describe(self.summary, ["scenario", "measure", "period"])
-
-    def timeseries_stats(self) -> pd.DataFrame:
-        """Quantiles per scenario, date, measure and category across replications."""
-        return describe(self.timeseries, ["scenario", "date", "measure", "category"])
-
-    def summary_wide(self) -> pd.DataFrame:
-        """One row per replication, one column per ``measure[period]``."""
-        s = self.summary
-        wide = s.pivot_table(
-            index=["scenario", "replication"],
-            columns=["measure", "period"],
-            values="value",
-            observed=True,
-        )
-        wide.columns = [f"{m}[{p}]" for m, p in wide.columns]
-        return wide.reset_index()
-
-
-def parameters_frame(tables: Iterable[ReplicationTables]) -> pd.DataFrame:
-    """Tidy table of the parameter values drawn in each replication."""
-    rows = [
-        (t.scenario, t.replication, key, value)
-        for t in tables
-        for key, value in t.parameters.items()
-    ]
-    return pd.DataFrame(rows, columns=["scenario", "replication", "parameter", "value"])
-
-
 def _result(
     sink: MemorySink,
     config: Config,
@@ -574,7 +461,7 @@ def run(
     """Run replications of ``config`` and collect tidy tables in memory.
 
     For large batches use ``caresim run --out DIR`` (or
-    :class:`sim.store.ResultStore`), which writes each chunk to disk instead.
+    :class:`sim.results.store.ResultStore`), which writes each chunk to disk instead.
 
     Parameters
     ----------
@@ -589,7 +476,7 @@ def run(
     backend
         ``"serial"`` (this process), ``"process"`` (a local process pool),
         ``"dask"`` (a Dask cluster), or an open backend from
-        :func:`sim.backends.make_backend` to reuse across calls.
+        :func:`sim.experiment.backends.make_backend` to reuse across calls.
     workers
         Processes for the pool or LocalCluster (default: all cores).
     chunk_size

@@ -27,7 +27,7 @@ import numpy as np
 from sim.config.loader import with_overrides
 from sim.config.schema import Config, UncertainParameter
 from sim.errors import ConfigError
-from sim.streams import purpose_seed, replication_seed
+from sim.model.streams import purpose_seed, replication_seed
 
 __all__ = ["apply_uncertainty", "check_uncertainty", "draw_parameters", "quantile"]
 

@@ -6,7 +6,7 @@ replications of the same seed (common random numbers), so the differences
 between points come from the parameters, not from the noise. The output is
 the mean over replications of one summary measure.
 
->>> from sim.sensitivity import Parameter, run_sensitivity
+>>> from sim.analysis.sensitivity import Parameter, run_sensitivity
 >>> res = run_sensitivity(                                                # doctest: +SKIP
 ...     cfg,
 ...     [Parameter("placement_types.foster_in_house.capacity", 200, 300),
@@ -26,11 +26,11 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.analysis import evaluate, partial_years, resolve_period
-from sim.backends import Backend
+from sim.analysis.comparison import evaluate, partial_years, resolve_period
 from sim.config.loader import with_overrides
 from sim.config.schema import Config
 from sim.errors import CaresimError
+from sim.experiment.backends import Backend
 
 __all__ = [
     "METHODS",
@@ -203,7 +203,7 @@ class SensitivityResult:
 
     def chart(self) -> Figure:
         """Bar chart of the indices with their 95% intervals."""
-        from sim.plots import sensitivity
+        from sim.report.charts import sensitivity
 
         return sensitivity(self)
 
@@ -245,7 +245,7 @@ def run_sensitivity(
     seed
         Root seed of every point (common random numbers); also seeds SALib's sampling.
     backend, workers
-        Where to run (see :func:`sim.analysis.evaluate`).
+        Where to run (see :func:`sim.analysis.comparison.evaluate`).
 
     Raises
     ------

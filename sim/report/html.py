@@ -8,7 +8,7 @@ a description of the run in the spirit of the STRESS-DES checklist (what was
 simulated, replications, seed, warm-up, how intervals were computed,
 versions and commit).
 
->>> from sim.report import write_report
+>>> from sim.report.html import write_report
 >>> write_report("results/baseline", budget_gbp=50e6)               # doctest: +SKIP
 PosixPath('results/baseline/report.html')
 >>> write_report("results/baseline", compare_dir="results/fostering")  # doctest: +SKIP
@@ -28,21 +28,14 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim import plots
 from sim._version import __version__
-from sim.analysis import (
-    KEY_MEASURES,
-    compare,
-    key_table,
-    load_results,
-    partial_years,
-    split_scenarios,
-    trim_partial,
-)
+from sim.analysis.comparison import KEY_MEASURES, compare, key_table, partial_years, trim_partial
 from sim.errors import CaresimError
-from sim.manifest import config_differences
-from sim.results import SUMMARY_MEASURES, financial_year
-from sim.runner import RunResult
+from sim.report import charts as plots
+from sim.results.manifest import config_differences
+from sim.results.reader import load_results, split_scenarios
+from sim.results.run_result import RunResult
+from sim.results.tables import SUMMARY_MEASURES, financial_year
 
 __all__ = [
     "budget_table",
@@ -115,7 +108,7 @@ def difference_table(
     measures: Sequence[tuple[str, str, str]] = KEY_MEASURES,
     detail: bool = False,
 ) -> pd.DataFrame:
-    """Format a :func:`sim.analysis.compare` table for people.
+    """Format a :func:`sim.analysis.comparison.compare` table for people.
 
     By default one row per measure and one column per financial year, each
     cell the mean paired difference with its 95% CI. With ``detail=True`` one

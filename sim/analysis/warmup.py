@@ -3,7 +3,7 @@
 A run that starts with nobody in care under-counts children looked after
 until entries and exits balance. :func:`analyse_warmup` averages the monthly
 count across replications (Welch's method), and applies MSER-5
-(:func:`sim.stats.mser5`) to the average to suggest how many months to
+(:func:`sim.results.stats.mser5`) to the average to suggest how many months to
 discard; :func:`plot_warmup` draws the cumulative mean of each replication
 and of the average, with the suggested truncation marked.
 """
@@ -20,7 +20,7 @@ import pandas as pd
 from sim.config.loader import with_overrides
 from sim.config.schema import Config
 from sim.errors import CaresimError
-from sim.stats import mser5
+from sim.results.stats import mser5
 
 __all__ = ["WarmupResult", "analyse_warmup", "plot_warmup", "warmup_config"]
 

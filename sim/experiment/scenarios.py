@@ -2,7 +2,7 @@
 
 Every scenario runs replications ``0 .. n-1`` of the same root seed, so
 replication ``k`` of each sees the same families arriving with the same needs
-and the same luck (see :mod:`sim.streams`). The difference
+and the same luck (see :mod:`sim.model.streams`). The difference
 ``scenario − base`` is then taken replication by replication, and its spread
 is the effect of the change alone, not of two different draws of chance:
 the 95% confidence interval of a paired difference is typically many times
@@ -18,21 +18,14 @@ from typing import Any
 
 import pandas as pd
 
-from sim.backends import Backend
 from sim.config.schema import Config
 from sim.errors import CaresimError
-from sim.progress import Progress
-from sim.runner import (
-    MemorySink,
-    ReplicationFailure,
-    ReplicationTables,
-    Task,
-    default_chunk_size,
-    execute,
-    plan_chunks,
-)
-from sim.stats import describe
-from sim.uncertainty import check_uncertainty
+from sim.experiment.backends import Backend
+from sim.experiment.progress import Progress
+from sim.experiment.runner import MemorySink, Task, default_chunk_size, execute, plan_chunks
+from sim.experiment.uncertainty import check_uncertainty
+from sim.results.run_result import ReplicationFailure, ReplicationTables
+from sim.results.stats import describe
 
 __all__ = [
     "paired_differences",
