@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.analysis.measures import KEY_MEASURES, Measure, format_range, format_value, label_of
 from sim.config.schema import Config
 from sim.errors import CaresimError
 from sim.experiment.backends import Backend, make_backend
@@ -39,7 +40,6 @@ from sim.results.run_result import ReplicationFailure, RunResult
 from sim.results.tables import financial_year
 
 __all__ = [
-    "KEY_MEASURES",
     "compare",
     "compare_costs",
     "compare_timeseries",
@@ -53,23 +53,6 @@ __all__ = [
     "select_series",
     "trim_partial",
 ]
-
-#: Measures shown first in tables and reports: (measure, label, kind of number).
-KEY_MEASURES: tuple[tuple[str, str, str], ...] = (
-    ("looked_after", "Children looked after on 31 March", "count"),
-    ("external_residential", "  of whom in external residential", "count"),
-    ("in_house_share_fostering", "In-house share of fostering days", "pct"),
-    ("entries", "Children starting care", "count"),
-    ("exits", "Children leaving care", "count"),
-    ("referrals", "Referrals", "count"),
-    ("assessments", "Assessments", "count"),
-    ("caseload_mean", "Cases per social worker (FTE)", "num"),
-    ("cost_placements_gbp", "Placement spend", "gbp"),
-    ("cost_in_house_placements_gbp", "  in-house placements", "gbp"),
-    ("cost_external_placements_gbp", "  external placements", "gbp"),
-    ("cost_allowances_gbp", "Allowances after care", "gbp"),
-    ("cost_total_gbp", "Total spend", "gbp"),
-)
 
 
 # --------------------------------------------------------------- comparing
@@ -383,21 +366,7 @@ def measure_values(result: RunResult, measure: str, period: str | None = None) -
     return sel.set_index("replication")["value"].sort_index()
 
 
-def _fmt(value: float, kind: str) -> str:
-    if value != value:  # NaN
-        return "–"
-    if kind == "gbp":
-        return f"£{value / 1e6:,.1f}m"
-    if kind == "pct":
-        return f"{100 * value:.0f}%"
-    if kind == "num":
-        return f"{value:.1f}"
-    return f"{value:,.0f}"
-
-
-def key_table(
-    result: RunResult, *, measures: Sequence[tuple[str, str, str]] = KEY_MEASURES
-) -> pd.DataFrame:
+def key_table(result: RunResult, *, measures: Sequence[Measure] = KEY_MEASURES) -> pd.DataFrame:
     """Median (P10–P90) across replications of the key measures, one column per year.
 
     Snapshot periods (``2018-03-31``) are shown in the column of the financial
@@ -405,7 +374,8 @@ def key_table(
     """
     st = trim_partial(result).summary_stats()
     rows = []
-    for measure, label, kind in measures:
+    for m in measures:
+        measure, label, kind = m.name, label_of(m.name), m.style
         sel = st[st["measure"] == measure]
         if sel.empty:
             continue
@@ -416,7 +386,9 @@ def key_table(
                 continue
             if len(period) == 10:
                 period = financial_year(pd.Timestamp(period).date())
-            row[period] = f"{_fmt(r['p50'], kind)} ({_fmt(r['p10'], kind)}–{_fmt(r['p90'], kind)})"
+            row[period] = (
+                f"{format_value(r['p50'], kind)} ({format_range(r['p10'], r['p90'], kind)})"
+            )
         rows.append(row)
     frame = pd.DataFrame(rows).fillna("")
     return frame.rename(columns={"": "key"})

@@ -16,6 +16,7 @@ from typing import Any
 
 from sim.config import with_overrides
 from sim.config.schema import Config
+from sim.model.streams import DEFAULT_SEED
 
 __all__ = ["ModelEntries", "Runner", "model_entries_per_year"]
 
@@ -53,7 +54,7 @@ def model_entries_per_year(
     *,
     replications: int = 2,
     years: float = 2.5,
-    seed: int = 20160401,
+    seed: int = DEFAULT_SEED,
     skip_months: int = 6,
     runner: Runner | None = None,
 ) -> ModelEntries:

@@ -13,6 +13,7 @@ import datetime as dt
 from pathlib import Path
 
 from sim.errors import CaresimError
+from sim.model.streams import DEFAULT_SEED
 
 __all__ = [
     "add_backtest_arguments",
@@ -63,7 +64,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
         help="bootstrap resamples for the exit model's intervals (default 50)",
     )
     parser.add_argument(
-        "--seed", type=int, default=20160401, help="seed of bootstrap and model runs"
+        "--seed", type=int, default=DEFAULT_SEED, help="seed of bootstrap and model runs"
     )
 
 

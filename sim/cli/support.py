@@ -7,11 +7,36 @@ treats ``--quiet``, ``--set``, ``--years`` and the common numeric options alike.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+from pathlib import Path
 from typing import Any
 
 from sim.errors import CaresimError
 
-__all__ = ["check_common", "check_positive", "load_with_overrides", "say"]
+__all__ = [
+    "DEFAULT_REPLICATIONS",
+    "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "backend_from",
+    "check_common",
+    "check_positive",
+    "default_out",
+    "load_with_overrides",
+    "progress_bar",
+    "say",
+    "stamp",
+    "write_manifest",
+]
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+#: Replications a command runs when not told (-n).
+DEFAULT_REPLICATIONS = 20
 
 
 def say(args: argparse.Namespace, *text: str) -> None:
@@ -45,3 +70,58 @@ def check_common(args: argparse.Namespace) -> None:
         raise CaresimError(f"--seed must be >= 0, got {args.seed}")
     if getattr(args, "years", None) is not None and args.years <= 0:
         raise CaresimError(f"--years must be > 0, got {args.years}")
+
+
+def stamp() -> str:
+    """The local time as ``YYYYmmdd-HHMMSS``, for default folder names."""
+    return dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+
+
+def default_out(config: Path, kind: str = "") -> Path:
+    """``results/<config>[-kind]-<time>``: where a command writes when not given --out."""
+    return Path("results") / f"{config.stem}{'-' + kind if kind else ''}-{stamp()}"
+
+
+def backend_from(args: argparse.Namespace) -> Any:
+    """The (unopened) backend the command's --backend, --workers and --scheduler ask for."""
+    from sim.experiment.backends import make_backend
+
+    return make_backend(
+        args.backend,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        connect_timeout=args.connect_timeout,
+    )
+
+
+def progress_bar(args: argparse.Namespace, total: int, desc: str) -> Any:
+    """A progress bar for ``total`` replications, silent with --quiet."""
+    from sim.experiment.progress import Progress
+
+    return Progress(total, desc=desc[:40], mode="quiet" if args.quiet else "auto")
+
+
+def write_manifest(
+    out: Path,
+    config: Any,
+    *,
+    seed: int,
+    replications: int,
+    started: dt.datetime,
+    source: str,
+    extra: dict[str, Any],
+) -> None:
+    """Write ``out/manifest.json`` for a command that has just finished."""
+    from sim.results.manifest import run_manifest
+    from sim.results.store import write_json
+
+    manifest = run_manifest(
+        config,
+        seed=seed,
+        replications=replications,
+        started=started,
+        finished=dt.datetime.now(dt.UTC),
+        source=source,
+        extra=extra,
+    )
+    write_json(out / "manifest.json", manifest)

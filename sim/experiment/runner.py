@@ -35,6 +35,7 @@ from sim.experiment.backends import Backend, make_backend
 from sim.experiment.progress import Progress
 from sim.experiment.uncertainty import apply_uncertainty, check_uncertainty
 from sim.model.simulation import simulate
+from sim.model.streams import DEFAULT_SEED
 from sim.results.manifest import run_manifest
 from sim.results.run_result import (
     ReplicationFailure,
@@ -445,7 +446,7 @@ def run(
     config: Config,
     *,
     replications: int = 10,
-    seed: int = 20160401,
+    seed: int = DEFAULT_SEED,
     scenario: str = "baseline",
     backend: BackendName | Backend = "serial",
     workers: int | None = None,

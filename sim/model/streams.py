@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 
 __all__ = [
+    "DEFAULT_SEED",
     "PURPOSES",
     "UniformBlocks",
     "purpose_generator",
@@ -107,3 +108,7 @@ def row_array(raw: bytes, i: int, width: int) -> array[float]:
     row = array("d")
     row.frombytes(raw[i * n : (i + 1) * n])
     return row
+
+
+#: Root seed used when none is given (by :func:`sim.run`, every command and the page).
+DEFAULT_SEED = 20160401

@@ -38,13 +38,13 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
 from sim.analysis.comparison import (
-    KEY_MEASURES,
     compare,
     compare_costs,
     compare_timeseries,
     select_series,
     trim_partial,
 )
+from sim.analysis.measures import KEY_MEASURES, label_of
 from sim.errors import CaresimError
 from sim.results.run_result import RunResult
 from sim.results.tables import SUMMARY_MEASURES
@@ -191,7 +191,7 @@ def _new(ax: Axes | None, size: tuple[float, float] = _SIZE) -> tuple[Figure, Ax
     return fig, fig.add_subplot()
 
 
-_LABELS = {m: label.strip() for m, label, _kind in KEY_MEASURES} | {
+_LABELS = {m.name: label_of(m.name) for m in KEY_MEASURES} | {
     "looked_after": "Children looked after",
     "cost_gbp": "Spend",
     "looked_after_by_category": "Children looked after",

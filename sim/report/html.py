@@ -29,7 +29,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim._version import __version__
-from sim.analysis.comparison import KEY_MEASURES, compare, key_table, partial_years, trim_partial
+from sim.analysis.comparison import compare, key_table, partial_years, trim_partial
+from sim.analysis.measures import KEY_MEASURES, Measure, format_value
 from sim.errors import CaresimError
 from sim.report import charts as plots
 from sim.results.manifest import config_differences
@@ -75,24 +76,7 @@ _DPI = 110
 # ------------------------------------------------------------------ tables
 
 
-def _fmt(value: float, kind: str, *, signed: bool = False) -> str:
-    if value != value:  # NaN
-        return "–"
-    if signed and value == 0:
-        return "0"
-    sign = "+" if signed and value > 0 else ("−" if value < 0 else "")
-    a = abs(value)
-    if kind == "gbp":
-        if a >= 1e6:
-            return f"{sign}£{a / 1e6:,.{2 if a < 1e7 else 1}f}m"
-        if a >= 1e3 or signed:
-            return f"{sign}£{a / 1e3:,.0f}k"
-        return f"{sign}£{a:,.0f}"
-    if kind == "pct":
-        return f"{sign}{100 * a:.1f} pp" if signed else f"{sign}{100 * a:.0f}%"
-    if kind == "num":
-        return f"{sign}{a:,.1f}"
-    return f"{sign}{a:,.0f}" if a >= 10 or not signed else f"{sign}{a:,.1f}"
+_fmt = format_value
 
 
 def _year(period: str) -> str:
@@ -105,7 +89,7 @@ def _year(period: str) -> str:
 def difference_table(
     diff: pd.DataFrame,
     *,
-    measures: Sequence[tuple[str, str, str]] = KEY_MEASURES,
+    measures: Sequence[Measure] = KEY_MEASURES,
     detail: bool = False,
 ) -> pd.DataFrame:
     """Format a :func:`sim.analysis.comparison.compare` table for people.
@@ -118,7 +102,8 @@ def difference_table(
     """
     rows = []
     wide: dict[str, dict[str, str]] = {}
-    for measure, label, kind in measures:
+    for m in measures:
+        measure, label, kind = m.name, m.label, m.style
         sel = diff[(diff["measure"] == measure) & (diff["period"].astype(str) != "all")]
         for r in sel.itertuples():
             mean = _fmt(float(r.mean), kind, signed=True)
@@ -147,12 +132,11 @@ def difference_table(
     return pd.DataFrame(list(wide.values())).fillna("")
 
 
-def headlines(
-    diff: pd.DataFrame, *, measures: Sequence[tuple[str, str, str]] = KEY_MEASURES
-) -> list[str]:
+def headlines(diff: pd.DataFrame, *, measures: Sequence[Measure] = KEY_MEASURES) -> list[str]:
     """Plain sentences on the last financial year of a comparison, one per key measure."""
     out = []
-    for measure, label, kind in measures:
+    for m in measures:
+        measure, label, kind = m.name, m.label, m.style
         sel = diff[(diff["measure"] == measure) & (diff["period"].astype(str) != "all")]
         if sel.empty:
             continue

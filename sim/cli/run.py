@@ -1,0 +1,164 @@
+"""The ``run`` and ``validate`` commands: parse, call :func:`run_to_folder`, print."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from sim.cli.support import (
+    DEFAULT_REPLICATIONS,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    backend_from,
+    default_out,
+    progress_bar,
+)
+from sim.cli.support import check_common as _check_common
+from sim.cli.support import check_positive as _check_positive
+from sim.cli.support import load_with_overrides as _load
+from sim.cli.support import say as _say
+from sim.cli.tables import summary_table
+from sim.errors import CaresimError
+from sim.model.streams import DEFAULT_SEED
+
+__all__ = ["run_command", "validate_command"]
+
+
+def _precision_target(args: argparse.Namespace) -> Any:
+    from sim.experiment.runner import PrecisionTarget
+
+    if args.precision is None and args.measure:
+        raise CaresimError("--measure is used with --precision (e.g. --precision 0.02)")
+    if args.precision is None:
+        return None
+    if not args.measure:
+        raise CaresimError(
+            "--precision needs the measure(s) it applies to, e.g. --measure cost_total_gbp"
+        )
+    return PrecisionTarget(
+        tuple(args.measure),
+        args.precision,
+        max_replications=args.max_replications,
+        min_replications=args.min_replications,
+    )
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """``caresim run``: a new batch into a folder, or ``--resume`` one."""
+    from sim.config import parse_override
+    from sim.experiment.folder import RunInterrupted, open_resume, run_to_folder
+
+    _check_common(args)
+    _check_positive("--max-replications", args.max_replications)
+    only = sorted(set(args.only_replication or []))
+    if only and only[0] < 0:
+        raise CaresimError(f"--only-replication must be >= 0, got {only[0]}")
+    if args.resume and args.out:
+        raise CaresimError("use either --out DIR (a new batch) or --resume DIR, not both")
+    if not args.resume and not args.config:
+        raise CaresimError("caresim run needs a CONFIG file (or --resume DIR)")
+    resume = None
+    if args.resume:
+        overrides = dict(parse_override(s) for s in args.set or [])
+        if args.years is not None:
+            overrides["run.years"] = args.years
+        resume = open_resume(
+            args.resume,
+            config=_load(args.config, args) if args.config else None,
+            overrides=overrides,
+            seed=args.seed,
+            replications=args.replications,
+        )
+        cfg, seed, n, scenario = resume.config, resume.seed, resume.replications, resume.scenario
+        if only and only[-1] >= n:
+            raise CaresimError(
+                f"--only-replication {only[-1]} is outside this batch (replications "
+                f"0..{n - 1}); add -n {only[-1] + 1} to extend it"
+            )
+        target = _precision_target(args) or resume.precision
+        out = Path(args.resume)
+    else:
+        cfg = _load(args.config, args)
+        seed = DEFAULT_SEED if args.seed is None else args.seed
+        n = args.replications or DEFAULT_REPLICATIONS
+        if only:
+            n = max(args.replications or 0, only[-1] + 1)
+        target = _precision_target(args)
+        scenario = args.scenario
+        out = Path(args.out) if args.out else default_out(Path(args.config))
+    try:
+        done = run_to_folder(
+            cfg,
+            out,
+            seed=seed,
+            replications=n,
+            backend=backend_from(args),
+            resume=resume,
+            only=only,
+            precision=target,
+            scenario=scenario,
+            chunk_size=args.chunk_size,
+            source=str(args.config),
+            timeseries_format=args.format,
+            progress=lambda total, desc: progress_bar(args, total, desc),
+            on_start=lambda text: _say(args, text),
+        )
+    except RunInterrupted as exc:
+        print(f"caresim: {exc}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if not args.quiet:
+        _print_run(done)
+    if done.failures:
+        for f in done.failures:
+            print(f"caresim: {f.describe()}", file=sys.stderr)
+        ks = " ".join(f"--only-replication {f.replication}" for f in done.failures[:5])
+        print(
+            f"caresim: {len(done.failures)} replication(s) failed; the other results are saved "
+            f"(tracebacks in {out}/failures/). Re-run them alone with "
+            f"`caresim run {args.config or ''} --resume {out} {ks}`.".replace("  ", " "),
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _print_run(done: Any) -> None:
+    import pandas as pd
+
+    files, cfg = done.files, done.config
+    stats = pd.read_csv(files.summary_stats, dtype={"period": str})
+    print(f"\n{cfg.run.name}: {done.done} replication(s), seed {done.seed}")
+    if cfg.parameter_uncertainty:
+        print(
+            "Uncertain parameters (drawn per replication): " + ", ".join(cfg.parameter_uncertainty)
+        )
+    if done.precision is not None:
+        table = done.precision
+        met = bool(table["met"].all())
+        worst = table.sort_values("relative_half_width").iloc[-1]
+        print(
+            f"Precision {'reached' if met else 'NOT reached'} with {done.replications} "
+            f"replications: widest 95% CI half-width {worst['relative_half_width']:.2%} of the "
+            f"mean ({worst['measure']} {worst['period']}; target {done.target.relative:.2%})"
+        )
+    print("Median (P10–P90) across replications\n")
+    print(summary_table(stats))
+    written = [files.summary_csv, files.summary_parquet, files.timeseries, files.summary_stats]
+    print(
+        f"\nResults written to {done.out}/ ("
+        + ", ".join(p.name for p in written)
+        + ", manifest.json)"
+    )
+
+
+def validate_command(args: argparse.Namespace) -> int:
+    """``caresim validate CONFIG``: check a config and describe it."""
+    from sim.config import load_config
+
+    cfg = load_config(args.config)
+    print(f"{args.config}: valid\n")
+    print(cfg.describe())
+    return EXIT_OK
