@@ -125,10 +125,10 @@ def test_compare_writes_paired_differences(tmp_path, write_toml, capsys):
     assert main([*argv, "--backend", "serial"]) == 0
     table = pd.read_csv(out / "compare.csv")
     share = table[table["measure"] == "in_house_share_fostering"].iloc[0]
-    assert share["scenario"] == "more-fostering" and share["diff_mean"] > 0
-    assert share["diff_ci95_low"] <= share["diff_mean"] <= share["diff_ci95_high"]
+    assert share["scenario"] == "more-fostering" and share["mean"] > 0
+    assert share["ci95_low"] <= share["mean"] <= share["ci95_high"]
     referrals = table[table["measure"] == "referrals"].iloc[0]
-    assert referrals["diff_mean"] == 0 and referrals["diff_sd"] == 0  # same seed, same families
+    assert referrals["mean"] == 0 and referrals["sd"] == 0  # same seed, same families
     assert "more-fostering − base" in capsys.readouterr().out
     assert set(_manifest(out)["scenarios"]) == {"worcestershire-2016", "more-fostering"}
 

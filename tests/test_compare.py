@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 
 import sim
+from sim.analysis.comparison import paired_stats
 from sim.errors import CaresimError
 from sim.experiment.backends import make_backend
 from sim.experiment.scenarios import (
-    paired_differences,
     parse_sweep,
     run_scenarios,
     sweep_grid,
@@ -29,18 +29,28 @@ def _summary(values: dict[str, list[float]]) -> pd.DataFrame:
 
 def test_paired_difference_is_taken_replication_by_replication():
     summary = _summary({"base": [10, 20, 30, 40], "more": [11, 22, 33, 44]})
-    row = paired_differences(summary, "base").iloc[0]
+    row = paired_stats(summary, "base").iloc[0]
     diffs = np.array([1, 2, 3, 4])
-    assert row["diff_mean"] == 2.5 and row["diff_sd"] == pytest.approx(diffs.std(ddof=1))
+    assert row["mean"] == 2.5 and row["sd"] == pytest.approx(diffs.std(ddof=1))
     assert row["base_mean"] == 25 and row["scenario_mean"] == 27.5
-    assert row["relative"] == pytest.approx(0.1)
-    assert row["diff_p10"] == pytest.approx(np.quantile(diffs, 0.1))
-    assert row["diff_ci95_low"] < 2.5 < row["diff_ci95_high"]
+    assert row["relative_change"] == pytest.approx(0.1)
+    assert row["p10"] == pytest.approx(np.quantile(diffs, 0.1))
+    assert row["ci95_low"] < 2.5 < row["ci95_high"]
+    assert row["share_above_zero"] == 1.0
+
+
+def test_the_cli_path_and_the_notebook_path_give_the_same_comparison():
+    from sim.analysis.comparison import _interval_stats, paired_table
+
+    summary = _summary({"base": [10, 20, 30, 40], "more": [11, 19, 33, 44]})
+    direct = paired_stats(summary, "base")
+    again = _interval_stats(paired_table(summary, "base"), ["scenario", "measure", "period"])
+    pd.testing.assert_frame_equal(direct, again)
 
 
 def test_paired_difference_needs_the_base_in_the_results():
     with pytest.raises(CaresimError, match="base scenario 'nope'"):
-        paired_differences(_summary({"base": [1.0]}), "nope")
+        paired_stats(_summary({"base": [1.0]}), "nope")
 
 
 def test_common_random_numbers_shrink_the_variance_of_a_capacity_effect(baseline_path):

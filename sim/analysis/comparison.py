@@ -34,19 +34,18 @@ from scipy import stats
 from sim.analysis.measures import KEY_MEASURES, Measure, format_range, format_value, label_of
 from sim.config.schema import Config
 from sim.errors import CaresimError
-from sim.experiment.backends import Backend, make_backend
-from sim.experiment.runner import Task, run_task
-from sim.results.run_result import ReplicationFailure, RunResult
+from sim.results.run_result import RunResult
 from sim.results.tables import financial_year
 
 __all__ = [
     "compare",
     "compare_costs",
     "compare_timeseries",
-    "evaluate",
     "key_table",
     "measure_values",
     "paired_differences",
+    "paired_stats",
+    "paired_table",
     "partial_years",
     "reported_window",
     "resolve_period",
@@ -108,23 +107,59 @@ def paired_differences(
     """
     _check_common_random_numbers(base, other)
     name = _label(other)
-    cols = ["replication", "measure", "period", "value"]
-    a = base.summary[cols]
-    b = other.summary[cols]
-    if measures is not None:
-        keep = list(measures)
-        a = a[a["measure"].isin(keep)]
-        b = b[b["measure"].isin(keep)]
-    merged = a.merge(
-        b, on=["replication", "measure", "period"], suffixes=("_base", ""), how="inner"
+    key = f"{name} base" if name == _label(base) else _label(base)
+    both = pd.concat(
+        [base.summary.assign(scenario=key), other.summary.assign(scenario=name)],
+        ignore_index=True,
     )
+    return paired_table(both, key, measures=measures)
+
+
+def paired_table(
+    summary: pd.DataFrame, base: str, *, measures: Iterable[str] | None = None
+) -> pd.DataFrame:
+    """Per-replication differences ``scenario − base`` from a tidy summary of several scenarios.
+
+    ``summary`` holds every scenario's rows (as ``caresim compare`` runs them,
+    with one seed); replication ``k`` of each scenario is paired with
+    replication ``k`` of ``base``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns: scenario, measure, period, replication, base, value, difference.
+
+    """
+    if base not in set(summary["scenario"].astype(str)):
+        raise CaresimError(f"base scenario {base!r} is not in the results")
+    cols = ["scenario", "replication", "measure", "period", "value"]
+    s = summary[cols]
+    if measures is not None:
+        s = s[s["measure"].isin(list(measures))]
+    keys = ["replication", "measure", "period"]
+    b = s[s["scenario"].astype(str) == base][[*keys, "value"]]
+    others = s[s["scenario"].astype(str) != base]
+    merged = others.merge(b, on=keys, suffixes=("", "_base"), how="inner", validate="m:1")
     merged = merged.rename(columns={"value_base": "base"})
+    merged["scenario"] = merged["scenario"].astype(str)
     merged["period"] = merged["period"].map(str)  # plain str, not numpy's str_
     merged["difference"] = merged["value"] - merged["base"]
-    merged.insert(0, "scenario", name)
     return merged[
         ["scenario", "measure", "period", "replication", "base", "value", "difference"]
     ].reset_index(drop=True)
+
+
+def paired_stats(
+    summary: pd.DataFrame, base: str, *, measures: Iterable[str] | None = None
+) -> pd.DataFrame:
+    """The paired comparison of every scenario in ``summary`` with ``base``.
+
+    The same columns as :func:`compare` (one row per scenario, measure and
+    period), from a tidy summary of several scenarios run with one seed.
+    """
+    return _interval_stats(
+        paired_table(summary, base, measures=measures), ["scenario", "measure", "period"]
+    )
 
 
 def _interval_stats(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
@@ -392,74 +427,6 @@ def key_table(result: RunResult, *, measures: Sequence[Measure] = KEY_MEASURES) 
         rows.append(row)
     frame = pd.DataFrame(rows).fillna("")
     return frame.rename(columns={"": "key"})
-
-
-# ------------------------------------------------------- running many points
-
-
-def evaluate(
-    configs: Sequence[Config],
-    *,
-    replications: int,
-    seed: int,
-    backend: str | Backend = "serial",
-    workers: int | None = None,
-) -> list[pd.DataFrame]:
-    """Summary tables of several configs, each run with the same seed and replications.
-
-    This is the engine of sensitivity analysis and goal-seeking: every config
-    gets replications ``0 .. replications-1`` of ``seed`` (common random
-    numbers). All (config, replication) pairs go to one backend at once, so a
-    process pool stays busy even when each config has few replications. Pass
-    an open backend (``with make_backend("process") as be: ...``) to reuse its
-    workers across calls.
-
-    Returns
-    -------
-    list of pandas.DataFrame
-        One tidy summary (scenario, replication, measure, period, value) per config.
-
-    Raises
-    ------
-    CaresimError
-        If a replication fails (naming the config's position and the replication).
-
-    """
-    if replications < 1:
-        raise CaresimError(f"replications must be >= 1, got {replications}")
-    if not configs:
-        return []
-    tasks = [
-        Task(config=c, seed=seed, replications=(k,), scenario=str(i), timeseries=())
-        for i, c in enumerate(configs)
-        for k in range(replications)
-    ]
-    owned = isinstance(backend, str)
-    be = make_backend(backend, workers=workers) if isinstance(backend, str) else backend
-    if owned and (backend == "serial" or len(tasks) == 1):
-        be = make_backend("serial")
-    parts: dict[int, list[pd.DataFrame]] = {i: [] for i in range(len(configs))}
-    failures: list[str] = []
-    if owned:
-        be.__enter__()
-    try:
-        for items in be.imap(run_task, tasks):
-            for item in items:
-                if isinstance(item, ReplicationFailure):
-                    failures.append(f"point {item.scenario}: {item.describe()}")
-                else:
-                    parts[int(item.scenario)].append(item.summary)
-    finally:
-        if owned:
-            be.__exit__(None, None, None)
-    if failures:
-        raise CaresimError("some runs failed:\n  " + "\n  ".join(failures[:10]))
-    out = []
-    for i in range(len(configs)):
-        frame = pd.concat(parts[i], ignore_index=True).sort_values(["replication"], kind="stable")
-        frame["scenario"] = "point"
-        out.append(frame.reset_index(drop=True))
-    return out
 
 
 def compare_costs(

@@ -33,12 +33,13 @@ import pandas as pd
 from matplotlib.figure import Figure
 from scipy import stats
 
-from sim.analysis.comparison import evaluate, partial_years, resolve_period
+from sim.analysis.comparison import partial_years, resolve_period
 from sim.analysis.sensitivity import check_key, output_value, parse_output
 from sim.config.loader import with_overrides
 from sim.config.schema import Config
 from sim.errors import CaresimError, ConfigError
 from sim.experiment.backends import Backend, make_backend
+from sim.experiment.scenarios import evaluate
 from sim.results.tables import SUMMARY_MEASURES
 
 __all__ = [

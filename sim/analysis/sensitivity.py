@@ -26,11 +26,12 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.analysis.comparison import evaluate, partial_years, resolve_period
+from sim.analysis.comparison import partial_years, resolve_period
 from sim.config.loader import with_overrides
 from sim.config.schema import Config
 from sim.errors import CaresimError
 from sim.experiment.backends import Backend
+from sim.experiment.scenarios import evaluate
 
 __all__ = [
     "METHODS",

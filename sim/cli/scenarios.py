@@ -74,7 +74,7 @@ def _check_paired(failures: Sequence[Any]) -> None:
 
 def compare_command(args: argparse.Namespace) -> int:
     """``caresim compare BASE SCENARIO...``: paired differences with common random numbers."""
-    from sim.experiment.scenarios import paired_differences
+    from sim.analysis.comparison import paired_stats
     from sim.results.manifest import config_json
     from sim.results.stats import describe
 
@@ -94,7 +94,7 @@ def compare_command(args: argparse.Namespace) -> int:
         f"Comparing {', '.join(labels[1:])} with {labels[0]}: {n} paired replications, seed {seed}",
     )
     summary = _paired_batch(args, configs, n, seed, backend, out, "compare")
-    diffs = paired_differences(summary, labels[0])
+    diffs = paired_stats(summary, labels[0])
     if args.measure:
         diffs = diffs[diffs["measure"].isin(args.measure)]
     diffs.to_csv(out / "compare.csv", index=False)
@@ -133,8 +133,9 @@ def sweep_command(args: argparse.Namespace) -> int:
     """``caresim sweep BASE --set KEY=V1,V2``: every point of a grid against the base."""
     import pandas as pd
 
+    from sim.analysis.comparison import paired_stats
     from sim.config import with_overrides
-    from sim.experiment.scenarios import paired_differences, parse_sweep, sweep_grid, sweep_label
+    from sim.experiment.scenarios import parse_sweep, sweep_grid, sweep_label
     from sim.results.stats import describe
 
     _check_common(args)
@@ -159,9 +160,9 @@ def sweep_command(args: argparse.Namespace) -> int:
     _say(args, f"Sweep of {len(grid)} point(s) plus the base, {n} replications each, seed {seed}")
     summary = _paired_batch(args, configs, n, seed, backend, out, "sweep")
     stats = describe(summary, ["scenario", "measure", "period"])
-    diffs = paired_differences(summary, "base")[
-        ["scenario", "measure", "period", "diff_mean", "diff_ci95_low", "diff_ci95_high"]
-    ]
+    diffs = paired_stats(summary, "base")[
+        ["scenario", "measure", "period", "mean", "ci95_low", "ci95_high"]
+    ].rename(columns=lambda c: c if c in {"scenario", "measure", "period"} else f"diff_{c}")
     table = stats.merge(diffs, on=["scenario", "measure", "period"], how="left")
     keys = [k for k, _ in settings]
     for i, key in enumerate(keys):

@@ -61,8 +61,8 @@ def difference_table(diffs: Any) -> str:
             for _, r in rows.iterrows():
                 lines.append(
                     f"  {label.strip():<38} {r['period']:<11} "
-                    f"{format_value(r['diff_mean'], kind, signed=True):>9} "
-                    f"(95% CI {format_value(r['diff_ci95_low'], kind, signed=True)} to "
-                    f"{format_value(r['diff_ci95_high'], kind, signed=True)})"
+                    f"{format_value(r['mean'], kind, signed=True):>9} "
+                    f"(95% CI {format_value(r['ci95_low'], kind, signed=True)} to "
+                    f"{format_value(r['ci95_high'], kind, signed=True)})"
                 )
     return "\n".join(lines)

@@ -3,10 +3,12 @@
 Every scenario runs replications ``0 .. n-1`` of the same root seed, so
 replication ``k`` of each sees the same families arriving with the same needs
 and the same luck (see :mod:`sim.model.streams`). The difference
-``scenario − base`` is then taken replication by replication, and its spread
-is the effect of the change alone, not of two different draws of chance:
-the 95% confidence interval of a paired difference is typically many times
-narrower than that of two independent runs.
+``scenario − base`` is then taken replication by replication
+(:func:`sim.analysis.comparison.paired_stats`), and its spread is the effect
+of the change alone, not of two different draws of chance: the 95%
+confidence interval of a paired difference is typically many times narrower
+than that of two independent runs. :func:`evaluate` runs many configs the
+same way for sensitivity analysis and goal-seeking.
 """
 
 from __future__ import annotations
@@ -20,15 +22,21 @@ import pandas as pd
 
 from sim.config.schema import Config
 from sim.errors import CaresimError
-from sim.experiment.backends import Backend
+from sim.experiment.backends import Backend, make_backend
 from sim.experiment.progress import Progress
-from sim.experiment.runner import MemorySink, Task, default_chunk_size, execute, plan_chunks
+from sim.experiment.runner import (
+    MemorySink,
+    Task,
+    default_chunk_size,
+    execute,
+    plan_chunks,
+    run_task,
+)
 from sim.experiment.uncertainty import check_uncertainty
 from sim.results.run_result import ReplicationFailure, ReplicationTables
-from sim.results.stats import describe
 
 __all__ = [
-    "paired_differences",
+    "evaluate",
     "parse_sweep",
     "run_scenarios",
     "sweep_grid",
@@ -78,71 +86,69 @@ def run_scenarios(
     return summary, sorted(failures, key=lambda f: (f.scenario, f.replication))
 
 
-def paired_differences(summary: pd.DataFrame, base: str) -> pd.DataFrame:
-    """Paired differences ``scenario − base`` per scenario, measure and period.
+def evaluate(
+    configs: Sequence[Config],
+    *,
+    replications: int,
+    seed: int,
+    backend: str | Backend = "serial",
+    workers: int | None = None,
+) -> list[pd.DataFrame]:
+    """Summary tables of several configs, each run with the same seed and replications.
 
-    Parameters
-    ----------
-    summary
-        Tidy summary of several scenarios run with the same seed.
-    base
-        Label of the base scenario.
+    This is the engine of sensitivity analysis and goal-seeking: every config
+    gets replications ``0 .. replications-1`` of ``seed`` (common random
+    numbers). All (config, replication) pairs go to one backend at once, so a
+    process pool stays busy even when each config has few replications. Pass
+    an open backend (``with make_backend("process") as be: ...``) to reuse its
+    workers across calls.
 
     Returns
     -------
-    pandas.DataFrame
-        scenario, measure, period, n, base_mean, scenario_mean, and of the
-        difference: mean, sd, ci95_low, ci95_high (t-interval of the mean
-        difference), p10 and p90 (the spread of the difference across
-        replications), plus relative = mean difference / base mean.
+    list of pandas.DataFrame
+        One tidy summary (scenario, replication, measure, period, value) per config.
+
+    Raises
+    ------
+    CaresimError
+        If a replication fails (naming the config's position and the replication).
 
     """
-    if base not in set(summary["scenario"]):
-        raise CaresimError(f"base scenario {base!r} is not in the results")
-    keys = ["replication", "measure", "period"]
-    b = summary[summary["scenario"] == base][[*keys, "value"]]
-    others = summary[summary["scenario"] != base]
-    paired = others.merge(b, on=keys, suffixes=("", "_base"), how="inner", validate="m:1")
-    paired["diff"] = paired["value"] - paired["value_base"]
-    stats = describe(paired, ["scenario", "measure", "period"], value="diff")
-    means = (
-        paired.groupby(["scenario", "measure", "period"], observed=True, sort=False)[
-            ["value", "value_base"]
-        ]
-        .mean()
-        .rename(columns={"value": "scenario_mean", "value_base": "base_mean"})
-        .reset_index()
-    )
-    out = stats.merge(means, on=["scenario", "measure", "period"], how="left")
-    out = out.rename(
-        columns={
-            "mean": "diff_mean",
-            "sd": "diff_sd",
-            "ci95_low": "diff_ci95_low",
-            "ci95_high": "diff_ci95_high",
-            "p10": "diff_p10",
-            "p90": "diff_p90",
-        }
-    )
-    base_mean = out["base_mean"].where(out["base_mean"] != 0)
-    out["relative"] = out["diff_mean"] / base_mean
-    return out[
-        [
-            "scenario",
-            "measure",
-            "period",
-            "n",
-            "base_mean",
-            "scenario_mean",
-            "diff_mean",
-            "diff_sd",
-            "diff_ci95_low",
-            "diff_ci95_high",
-            "diff_p10",
-            "diff_p90",
-            "relative",
-        ]
+    if replications < 1:
+        raise CaresimError(f"replications must be >= 1, got {replications}")
+    if not configs:
+        return []
+    tasks = [
+        Task(config=c, seed=seed, replications=(k,), scenario=str(i), timeseries=())
+        for i, c in enumerate(configs)
+        for k in range(replications)
     ]
+    owned = isinstance(backend, str)
+    be = make_backend(backend, workers=workers) if isinstance(backend, str) else backend
+    if owned and (backend == "serial" or len(tasks) == 1):
+        be = make_backend("serial")
+    parts: dict[int, list[pd.DataFrame]] = {i: [] for i in range(len(configs))}
+    failures: list[str] = []
+    if owned:
+        be.__enter__()
+    try:
+        for items in be.imap(run_task, tasks):
+            for item in items:
+                if isinstance(item, ReplicationFailure):
+                    failures.append(f"point {item.scenario}: {item.describe()}")
+                else:
+                    parts[int(item.scenario)].append(item.summary)
+    finally:
+        if owned:
+            be.__exit__(None, None, None)
+    if failures:
+        raise CaresimError("some runs failed:\n  " + "\n  ".join(failures[:10]))
+    out = []
+    for i in range(len(configs)):
+        frame = pd.concat(parts[i], ignore_index=True).sort_values(["replication"], kind="stable")
+        frame["scenario"] = "point"
+        out.append(frame.reset_index(drop=True))
+    return out
 
 
 def parse_sweep(text: str) -> tuple[str, list[Any]]:
