@@ -282,3 +282,18 @@ def test_a_missing_dask_install_is_a_clear_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)
     with pytest.raises(CaresimError, match=r"needs dask\[distributed\]"), make_backend("dask"):
         pass
+
+
+def test_parameter_draws_use_the_config_layer_distributions():
+    from sim.config.distributions import Normal, Triangular
+    from sim.config.schema import UncertainParameter
+    from sim.experiment.uncertainty import quantile
+
+    spec = UncertainParameter(distribution="normal", mean=6000, sd=300, low=5500)
+    assert isinstance(spec.as_distribution(), Normal)
+    for u in (0.001, 0.2, 0.5, 0.9):
+        assert quantile(spec, u) == spec.as_distribution().ppf(u)
+    assert quantile(spec, 0.0001) == 5500  # clipped
+    tri = UncertainParameter(distribution="triangular", low=1, mode=2, high=5)
+    assert isinstance(tri.as_distribution(), Triangular)
+    assert tri.as_distribution().cdf(quantile(tri, 0.3)) == pytest.approx(0.3)

@@ -23,12 +23,17 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy import special
 
 __all__ = [
+    "Choice",
     "Distribution",
     "Empirical",
     "Exponential",
     "Fixed",
     "Gamma",
     "LogNormal",
+    "Normal",
+    "ParameterDistribution",
+    "Triangular",
+    "Uniform",
     "Weibull",
 ]
 
@@ -257,5 +262,123 @@ class Empirical(_Dist):
 
 Distribution = Annotated[
     Fixed | Exponential | Gamma | Weibull | LogNormal | Empirical,
+    Field(discriminator="distribution"),
+]
+
+
+# ------------------------------------------- families for uncertain parameters
+#
+# A parameter (a referral rate, a number of places, a share) may take any
+# real value, so these families are not limited to durations and costs and
+# are not offered where a duration or cost is asked for.
+
+
+class _Real(_Dist):
+    def cdf(self, x: float) -> float:
+        """Share of draws at or below ``x``."""
+        return self._raw_cdf(x)
+
+
+class Uniform(_Real):
+    """Every value between ``low`` and ``high`` equally likely."""
+
+    distribution: Literal["uniform"] = Field(description="Family name: uniform.")
+    low: float = Field(description="Lower bound.")
+    high: float = Field(description="Upper bound.")
+
+    def _raw_ppf(self, u: float) -> float:
+        return self.low + u * (self.high - self.low)
+
+    def _raw_cdf(self, x: float) -> float:
+        if self.high == self.low:
+            return 1.0 if x >= self.low else 0.0
+        return min(max((x - self.low) / (self.high - self.low), 0.0), 1.0)
+
+    def expected(self) -> float:
+        """Return the midpoint."""
+        return (self.low + self.high) / 2
+
+
+class Triangular(_Real):
+    """Triangular distribution from ``low`` to ``high`` with its peak at ``mode``."""
+
+    distribution: Literal["triangular"] = Field(description="Family name: triangular.")
+    low: float = Field(description="Lower bound.")
+    mode: float = Field(description="Most likely value.")
+    high: float = Field(description="Upper bound.")
+
+    def _raw_ppf(self, u: float) -> float:
+        a, c, b = self.low, self.mode, self.high
+        if b == a:
+            return a
+        if u < (c - a) / (b - a):
+            return a + math.sqrt(u * (b - a) * (c - a))
+        return b - math.sqrt((1.0 - u) * (b - a) * (b - c))
+
+    def _raw_cdf(self, x: float) -> float:
+        a, c, b = self.low, self.mode, self.high
+        if x <= a:
+            return 0.0
+        if x >= b:
+            return 1.0
+        if x <= c:
+            return (x - a) ** 2 / ((b - a) * (c - a))
+        return 1.0 - (b - x) ** 2 / ((b - a) * (b - c))
+
+    def expected(self) -> float:
+        """Return the mean."""
+        return (self.low + self.mode + self.high) / 3
+
+
+class Normal(_Real):
+    """Normal distribution, optionally clipped to ``low`` and ``high``."""
+
+    distribution: Literal["normal"] = Field(description="Family name: normal.")
+    mean: float = Field(description="Mean (before clipping).")
+    sd: float = Field(gt=0, description="Standard deviation (before clipping).")
+    low: float | None = Field(default=None, description="Draws below are set to this.")
+    high: float | None = Field(default=None, description="Draws above are set to this.")
+
+    def _raw_ppf(self, u: float) -> float:
+        x = self.mean + self.sd * _STD_NORMAL.inv_cdf(u)
+        if self.low is not None:
+            x = max(x, self.low)
+        if self.high is not None:
+            x = min(x, self.high)
+        return x
+
+    def _raw_cdf(self, x: float) -> float:
+        if self.low is not None and x < self.low:
+            return 0.0
+        if self.high is not None and x >= self.high:
+            return 1.0
+        return _STD_NORMAL.cdf((x - self.mean) / self.sd)
+
+    def expected(self) -> float:
+        """Return the mean before clipping."""
+        return self.mean
+
+
+class Choice(_Real):
+    """One of ``values``, each equally likely."""
+
+    distribution: Literal["choice"] = Field(description="Family name: choice.")
+    values: tuple[float, ...] = Field(min_length=1, description="The equally likely values.")
+
+    def _raw_ppf(self, u: float) -> float:
+        v = self.values
+        return v[min(int(u * len(v)), len(v) - 1)]
+
+    def _raw_cdf(self, x: float) -> float:
+        return sum(1 for v in self.values if v <= x) / len(self.values)
+
+    def expected(self) -> float:
+        """Return the mean of the values."""
+        return sum(self.values) / len(self.values)
+
+
+#: Families an uncertain parameter can be drawn from.
+ParameterDistribution = Annotated[
+    Uniform | Triangular | Normal | LogNormal | Choice,
     Field(discriminator="distribution"),
 ]

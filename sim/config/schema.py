@@ -14,9 +14,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
-from sim.config.distributions import Distribution
+from sim.config.distributions import Distribution, ParameterDistribution
 from sim.config.schedule import Schedule
 
 __all__ = [
@@ -739,6 +747,9 @@ class InitialPopulation(_Model):
 # ---------------------------------------------------------- uncertainty
 
 
+_PARAMETER_DISTRIBUTION: TypeAdapter[ParameterDistribution] = TypeAdapter(ParameterDistribution)
+
+
 class UncertainParameter(_Model):
     """Distribution of one uncertain parameter, drawn once per replication.
 
@@ -796,7 +807,24 @@ class UncertainParameter(_Model):
         mode = self.mode
         if mode is not None and lo is not None and hi is not None and not lo <= mode <= hi:
             raise ValueError(f"mode ({self.mode}) must lie between low ({lo}) and high ({hi})")
+        try:
+            self.as_distribution()
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(x) for x in first["loc"])
+            raise ValueError(f"{self.distribution}: {where}: {first['msg']}") from None
         return self
+
+    def as_distribution(self) -> ParameterDistribution:
+        """The family as a :mod:`sim.config.distributions` object, whose ``ppf`` draws it."""
+        fields = {
+            k: getattr(self, k)
+            for k in ("low", "high", "mode", "mean", "sd", "median", "sigma", "values")
+            if getattr(self, k) is not None
+        }
+        return _PARAMETER_DISTRIBUTION.validate_python(
+            {"distribution": self.distribution, **fields}
+        )
 
 
 # ------------------------------------------------------------------- config

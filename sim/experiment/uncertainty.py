@@ -16,10 +16,8 @@ uncertain: scenarios compared with one seed share their parameter draws too.
 
 from __future__ import annotations
 
-import math
 import zlib
 from collections.abc import Mapping
-from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -31,38 +29,14 @@ from sim.model.streams import purpose_seed, replication_seed
 
 __all__ = ["apply_uncertainty", "check_uncertainty", "draw_parameters", "quantile"]
 
-_STD_NORMAL = NormalDist()
-
 
 def quantile(spec: UncertainParameter, u: float) -> float:
-    """Value of ``spec`` at cumulative probability ``u`` in (0, 1)."""
-    u = min(max(u, 1e-12), 1.0 - 1e-12)
-    kind = spec.distribution
-    if kind == "uniform":
-        assert spec.low is not None and spec.high is not None
-        x = spec.low + u * (spec.high - spec.low)
-    elif kind == "triangular":
-        a, c, b = spec.low, spec.mode, spec.high
-        assert a is not None and b is not None and c is not None
-        if b == a:
-            x = a
-        elif u < (c - a) / (b - a):
-            x = a + math.sqrt(u * (b - a) * (c - a))
-        else:
-            x = b - math.sqrt((1.0 - u) * (b - a) * (b - c))
-    elif kind == "normal":
-        assert spec.mean is not None and spec.sd is not None
-        x = spec.mean + spec.sd * _STD_NORMAL.inv_cdf(u)
-        if spec.low is not None:
-            x = max(x, spec.low)
-        if spec.high is not None:
-            x = min(x, spec.high)
-    elif kind == "lognormal":
-        assert spec.median is not None and spec.sigma is not None
-        x = spec.median * math.exp(spec.sigma * _STD_NORMAL.inv_cdf(u))
-    else:  # choice
-        assert spec.values is not None
-        x = spec.values[min(int(u * len(spec.values)), len(spec.values) - 1)]
+    """Value of ``spec`` at cumulative probability ``u`` in (0, 1).
+
+    The family's quantile function is the config layer's
+    (:mod:`sim.config.distributions`); ``integer`` rounds it.
+    """
+    x = spec.as_distribution().ppf(u)
     return float(round(x)) if spec.integer else float(x)
 
 
