@@ -11,7 +11,8 @@ The public API for notebooks and scripts:
 from sim._version import __version__
 from sim.config import Config, load_config, with_overrides
 from sim.errors import CaresimError, ConfigError
-from sim.experiment.runner import PrecisionTarget, ReplicationError, run
+from sim.experiment.batch import ReplicationError, run
+from sim.experiment.precision import PrecisionTarget
 from sim.model import ModelError, simulate
 from sim.results.reader import load_results
 from sim.results.run_result import RunResult

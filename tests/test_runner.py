@@ -15,15 +15,10 @@ import sim
 import sim.experiment.runner
 from sim.errors import CaresimError, ConfigError
 from sim.experiment.backends import DaskBackend, make_backend
+from sim.experiment.batch import ReplicationError
+from sim.experiment.precision import PrecisionTarget, run_to_precision
 from sim.experiment.progress import Progress
-from sim.experiment.runner import (
-    MemorySink,
-    PrecisionTarget,
-    ReplicationError,
-    default_chunk_size,
-    plan_chunks,
-    run_to_precision,
-)
+from sim.experiment.runner import MemorySink, default_chunk_size, plan_chunks
 from sim.experiment.uncertainty import draw_parameters
 
 REPS = 4

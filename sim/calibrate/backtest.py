@@ -221,7 +221,7 @@ def backtest(
 
     """
     if runner is None:
-        from sim.experiment.runner import run
+        from sim.experiment.batch import run
 
         runner = run
     if isinstance(episodes, str | Path):

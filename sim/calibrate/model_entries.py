@@ -74,7 +74,7 @@ def model_entries_per_year(
 
     """
     if runner is None:
-        from sim.experiment.runner import run
+        from sim.experiment.batch import run
 
         runner = run
     cfg = with_overrides(config, {"run.years": years, "referrals.trend_per_year": 0.0})

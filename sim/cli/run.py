@@ -28,7 +28,7 @@ __all__ = ["run_command", "validate_command"]
 
 
 def _precision_target(args: argparse.Namespace) -> Any:
-    from sim.experiment.runner import PrecisionTarget
+    from sim.experiment.precision import PrecisionTarget
 
     if args.precision is None and args.measure:
         raise CaresimError("--measure is used with --precision (e.g. --precision 0.02)")

@@ -190,7 +190,7 @@ def sweep_command(args: argparse.Namespace) -> int:
 def warmup_command(args: argparse.Namespace) -> int:
     """``caresim warmup CONFIG``: MSER-5 truncation point and plot for a run from empty."""
     from sim.analysis.warmup import analyse_warmup, plot_warmup, warmup_config
-    from sim.experiment.runner import run
+    from sim.experiment.batch import run
 
     _check_common(args)
     cfg = warmup_config(

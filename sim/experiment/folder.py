@@ -27,8 +27,9 @@ from sim.config import config_from_dict, with_overrides
 from sim.config.schema import Config
 from sim.errors import CaresimError
 from sim.experiment.backends import Backend
+from sim.experiment.precision import PrecisionTarget, run_to_precision
 from sim.experiment.progress import Progress
-from sim.experiment.runner import PrecisionTarget, run_batch, run_to_precision
+from sim.experiment.runner import run_batch
 from sim.experiment.uncertainty import check_uncertainty
 from sim.results.manifest import config_differences, config_json, run_manifest
 from sim.results.run_result import ReplicationFailure
