@@ -238,7 +238,7 @@ seek = goal_seek(
 )
 print(seek.summary())
 """),
-    code("seek.chart()"),
+    code("plots.probability_curve(seek)"),
     md("""
 The same search runs from the command line, and `--cost-per-place-gbp` switches it to
 finding the capacity with the lowest expected annual cost once each place has a running

@@ -30,7 +30,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 from scipy import stats
 
 from sim.analysis.comparison import partial_years, resolve_period
@@ -277,12 +276,6 @@ class GoalSeekResult:
         )
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
-
-    def chart(self) -> Figure:
-        """Share of replications meeting the target against the value."""
-        from sim.report.charts import probability_curve
-
-        return probability_curve(self)
 
 
 def _bisect(
@@ -565,12 +558,6 @@ class OptimiseResult:
             f"seed {self.seed})"
         )
         return "\n".join(lines)
-
-    def chart(self) -> Figure:
-        """Chart expected cost against the value (one key) or as a map (two keys)."""
-        from sim.report.charts import optimisation
-
-        return optimisation(self)
 
 
 def optimise(

@@ -24,7 +24,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from sim.analysis.comparison import partial_years, resolve_period
 from sim.config.loader import with_overrides
@@ -201,12 +200,6 @@ class SensitivityResult:
         )
         wide.columns = [f"{i}" if v == "value" else f"{i}_conf" for v, i in wide.columns]
         return wide.reindex(self.ranking()).reset_index()
-
-    def chart(self) -> Figure:
-        """Bar chart of the indices with their 95% intervals."""
-        from sim.report.charts import sensitivity
-
-        return sensitivity(self)
 
 
 def run_sensitivity(

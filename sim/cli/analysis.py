@@ -214,11 +214,13 @@ def sensitivity_command(args: argparse.Namespace) -> int:
         _say(args, table.to_string(index=False, float_format=lambda x: f"{x:,.4g}"))
         _say(args, "\nMost influential first: " + ", ".join(result.ranking()))
     if args.out:
+        from sim.report import charts
+
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
         result.indices.to_csv(out / "indices.csv", index=False)
         result.samples.to_csv(out / "samples.csv", index=False)
-        files = _save_figure(result.chart(), out, "sensitivity")
+        files = _save_figure(charts.sensitivity(result), out, "sensitivity")
         _write_results(
             out / "sensitivity.json",
             {
@@ -308,6 +310,7 @@ def _bounds(args: argparse.Namespace) -> list[tuple[float, float]] | None:
 def goalseek_command(args: argparse.Namespace) -> int:
     """Goal-seek (``--target``) or optimise (``--cost-per-place-gbp``), print and save."""
     from sim.analysis.goalseek import goal_seek, optimise
+    from sim.report import charts
 
     check_common(args)
     optimising = args.cost_per_place_gbp is not None
@@ -337,7 +340,7 @@ def goalseek_command(args: argparse.Namespace) -> int:
         if out:
             out.mkdir(parents=True, exist_ok=True)
             result.points.to_csv(out / "points.csv", index=False)
-            _save_figure(result.chart(), out, "optimise")
+            _save_figure(charts.optimisation(result), out, "optimise")
             _write_results(
                 out / "optimise.json",
                 {
@@ -375,7 +378,7 @@ def goalseek_command(args: argparse.Namespace) -> int:
     if out:
         out.mkdir(parents=True, exist_ok=True)
         gs.points.to_csv(out / "points.csv", index=False)
-        _save_figure(gs.chart(), out, "goalseek")
+        _save_figure(charts.probability_curve(gs), out, "goalseek")
         _write_results(
             out / "goalseek.json",
             {

@@ -14,7 +14,7 @@ replications: fan charts shade P5–P95 and P25–P75 around the median.
 Examples
 --------
 >>> import sim
->>> from sim import plots
+>>> from sim.report import charts as plots
 >>> cfg = sim.load_config("configs/worcestershire-2016.toml")   # doctest: +SKIP
 >>> res = sim.run(cfg, replications=4)                           # doctest: +SKIP
 >>> fig = plots.fan_chart(res, "looked_after")                   # doctest: +SKIP
