@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Set up and run caresim with nothing but Python 3.11+.
 
-    python3 tasks.py run    # create .venv, install caresim, run the baseline, print a summary
+    python3 tasks.py run    # create .venv, install caresim with every extra, run the baseline
     python3 tasks.py test   # create .venv, install caresim with test tools, run the tests
 
 Extra arguments are passed on: ``python3 tasks.py run -n 50 --seed 7`` or
@@ -30,8 +30,11 @@ def _ensure_env(extras: str) -> None:
         sys.exit(f"caresim needs Python 3.11 or newer; this is {sys.version.split()[0]}")
     stamp = VENV / f".installed-{extras or 'base'}"
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    if stamp.exists() and stamp.read_text() == digest and PYTHON.exists():
-        return
+    # The dev set holds every extra, so it serves `run` too.
+    for name in {extras, "dev"} if extras == "all" else {extras}:
+        done = VENV / f".installed-{name or 'base'}"
+        if done.exists() and done.read_text() == digest and PYTHON.exists():
+            return
     if not PYTHON.exists():
         print(f"Creating virtual environment in {VENV} ...", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
@@ -53,7 +56,7 @@ def main(argv: list[str]) -> int:
     cmd, rest = argv[0], argv[1:]
     os.chdir(ROOT)
     if cmd == "run":
-        _ensure_env("")
+        _ensure_env("all")
         args = rest if rest and not rest[0].startswith("-") else [BASELINE, *rest]
         return subprocess.call([str(BIN / "caresim"), "run", *args])
     _ensure_env("dev")

@@ -185,3 +185,59 @@ def test_calibrate_and_backtest_are_wired_from_their_module(monkeypatch, capsys)
         "calibrate on episodes.csv",
         "backtest on episodes.csv",
     ]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "run",
+        "validate",
+        "compare",
+        "sweep",
+        "warmup",
+        "report",
+        "sensitivity",
+        "goalseek",
+        "calibrate",
+        "backtest",
+    ],
+)
+def test_every_command_has_help(command, capsys):
+    with pytest.raises(SystemExit) as info:
+        main([command, "--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: caresim " + command)
+    assert "%%" not in out
+
+
+def test_validate_into_a_closed_pipe_exits_cleanly():
+    import os
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first line, as with `| head -0`
+    try:
+        proc = subprocess.run(
+            [str(CARESIM), "validate", str(BASELINE)],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 0
+    assert b"Traceback" not in proc.stderr and b"BrokenPipe" not in proc.stderr
+
+
+def test_a_missing_optional_package_names_the_extra_to_install(monkeypatch, capsys):
+    import sim.cli.run as run_module
+
+    def needs_salib(_args):
+        raise ModuleNotFoundError("No module named 'SALib'", name="SALib")
+
+    monkeypatch.setattr(run_module, "validate_command", needs_salib)
+    monkeypatch.setattr("sim.cli.main.validate_command", needs_salib)
+    assert main(["validate", str(BASELINE)]) == 2
+    err = capsys.readouterr().err
+    assert "pip install 'caresim[analysis]'" in err and "Traceback" not in err

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -80,6 +81,10 @@ OPTIONAL_COMMANDS: dict[str, dict[str, str]] = {
 }
 
 
+#: The extra that installs what each optional command module needs.
+OPTIONAL_EXTRAS: dict[str, str] = {"sim.cli.calibrate": "calibrate", "sim.cli.analysis": "analysis"}
+
+
 def _wire_optional(sub: Any, module_name: str, helps: dict[str, str], load: bool) -> None:
     """Add the commands of ``module_name`` if it exists, importing it only when ``load``."""
     try:
@@ -96,7 +101,13 @@ def _wire_optional(sub: Any, module_name: str, helps: dict[str, str], load: bool
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        reason = f"{type(exc).__name__}: {exc}"
+        extra = OPTIONAL_EXTRAS.get(module_name, "all")
+        missing = getattr(exc, "name", None) or str(exc)
+        reason = (
+            f"it needs the Python package {missing!r}, which is not installed; install it "
+            f"with `pip install 'caresim[{extra}]'` (or run `python3 tasks.py run` once, "
+            "which installs every extra)"
+        )
 
         def unavailable(_args: argparse.Namespace, reason: str = reason) -> int:
             raise CaresimError(f"this command is unavailable: {reason}")
@@ -180,7 +191,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         help="paired differences of scenarios against a base (same seed)",
         description=(
             "Run a base config and scenarios with the same seed (common random numbers) and "
-            "report scenario − base per measure and period: mean, 95%% CI, P10–P90."
+            "report scenario − base per measure and period: mean, 95% CI, P10–P90."
         ),
     )
     p_cmp.add_argument("configs", nargs="+", metavar="CONFIG", help="BASE.toml SCENARIO.toml ...")
@@ -238,19 +249,46 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+#: Which extra installs an optional third-party package a command imports.
+PACKAGE_EXTRAS: dict[str, str] = {
+    "SALib": "analysis",
+    "lifelines": "calibrate",
+    "dask": "dask",
+    "distributed": "dask",
+    "nbclient": "notebooks",
+    "nbformat": "notebooks",
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``caresim`` console command."""
-    parser = build_parser(argv)
-    args = parser.parse_args(argv)
-    if not getattr(args, "command", None):
-        parser.print_help()
-        return EXIT_USAGE
     try:
+        parser = build_parser(argv)
+        args = parser.parse_args(argv)
+        if not getattr(args, "command", None):
+            parser.print_help()
+            return EXIT_USAGE
         result = args.func(args)
         return EXIT_OK if result is None else int(result)
     except CaresimError as exc:
         print(f"caresim: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except ModuleNotFoundError as exc:
+        top = (exc.name or "").split(".")[0]
+        if top not in PACKAGE_EXTRAS:
+            raise
+        print(
+            f"caresim: error: this command needs the Python package {top!r}, which is not "
+            f"installed; install it with `pip install 'caresim[{PACKAGE_EXTRAS[top]}]'` "
+            "(or run `python3 tasks.py run` once, which installs every extra)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    except BrokenPipeError:
+        # The reader went away (`caresim validate CONFIG | head`): stop quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
     except KeyboardInterrupt:
         print("caresim: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
