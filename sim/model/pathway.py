@@ -18,6 +18,9 @@ from collections.abc import Sequence
 from statistics import NormalDist
 from typing import TYPE_CHECKING, Any, Protocol
 
+import numpy as np
+from scipy import special
+
 from sim.model.entities import DAYS_PER_YEAR, Family
 from sim.model.entities import U as S
 
@@ -35,6 +38,7 @@ __all__ = [
     "refer",
     "resume_assessment",
     "scores",
+    "scores_many",
     "start_assessment",
     "start_plan",
 ]
@@ -44,6 +48,8 @@ _inv = _N.inv_cdf
 _cdf = _N.cdf
 
 
+_ndtri = special.ndtri
+_ndtr = special.ndtr
 _LO, _HI = 1e-12, 1.0 - 1e-12  # uniforms are clipped to these before a normal quantile
 
 
@@ -349,11 +355,21 @@ def scores(p: Params, need: float, u: Sequence[float]) -> tuple[float, float, fl
 
     Scores are need plus independent normal noise, standardised so that the
     percentile is of the score among all referrals (the thresholds' scale).
-    :meth:`Simulation._arrivals` computes the same for new families in bulk.
+    :func:`scores_many` computes the same for new families in bulk, with the
+    same operations in the same order, so both give the same bits.
     """
-    triage = (need + p.obs_sd * _inv(_clip(u[S.TRIAGE_NOISE]))) / p.obs_scale
-    assessed = (need + p.assess_sd * _inv(_clip(u[S.ASSESSMENT_NOISE]))) / p.assess_scale
-    return _cdf(need), _cdf(triage), _cdf(assessed)
+    triage = (need + p.obs_sd * float(_ndtri(_clip(u[S.TRIAGE_NOISE])))) / p.obs_scale
+    assessed = (need + p.assess_sd * float(_ndtri(_clip(u[S.ASSESSMENT_NOISE])))) / p.assess_scale
+    return float(_ndtr(need)), float(_ndtr(triage)), float(_ndtr(assessed))
+
+
+def scores_many(
+    p: Params, need: np.ndarray, u_triage: np.ndarray, u_assessment: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`scores` for arrays of needs and of the two noise uniforms (element by element)."""
+    triage = (need + p.obs_sd * _ndtri(np.clip(u_triage, _LO, _HI))) / p.obs_scale
+    assessed = (need + p.assess_sd * _ndtri(np.clip(u_assessment, _LO, _HI))) / p.assess_scale
+    return _ndtr(need), _ndtr(triage), _ndtr(assessed)
 
 
 def drifted_need(need: float, u_drift: float, sd: float) -> float:

@@ -251,14 +251,11 @@ class Simulation:
             ).tolist()
             ages = self._ages_from_u(blocks[:, S.AGE : S.AGE + 3].ravel()).reshape(-1, 3)
             births = (t_chunk[:, None] - ages * DAYS_PER_YEAR).tolist()
-            clipped = np.clip(blocks, 1e-12, 1 - 1e-12)
-            need = special.ndtri(clipped[:, S.NEED])
-            triage = (need + p.obs_sd * special.ndtri(clipped[:, S.TRIAGE_NOISE])) / p.obs_scale
-            assessed = (need + p.assess_sd * special.ndtri(clipped[:, S.ASSESSMENT_NOISE])) / (
-                p.assess_scale
-            )
+            need = special.ndtri(np.clip(blocks[:, S.NEED], 1e-12, 1 - 1e-12))
             score_rows = np.column_stack(
-                [special.ndtr(need), special.ndtr(triage), special.ndtr(assessed)]
+                pathway.scores_many(
+                    p, need, blocks[:, S.TRIAGE_NOISE], blocks[:, S.ASSESSMENT_NOISE]
+                )
             ).tolist()
             needs = need.tolist()
             assess_days = p.assessment_days.ppf_many(blocks[:, S.ASSESSMENT_DAYS])
