@@ -228,16 +228,19 @@ def test_baseline_conserves_children_and_respects_capacity(baseline: Config) -> 
 
 def test_a_child_lost_by_the_model_is_reported() -> None:
     # The conservation check inside simulate() must be able to fail.
-    original = Allocator.vacate
+    original = Simulation.leave_care
     leaked: list[int] = []
 
-    def leaky(self: Allocator, child: Any, now: float, *, refill: bool = True) -> None:
-        original(self, child, now, refill=refill)
+    def leaky(self: Simulation, child: Any) -> None:
+        original(self, child)
         if not leaked:
             leaked.append(child.cid)
-            self.sim.left += 1  # the first child vacated is counted out twice
+            self.left += 1  # the first child to leave is counted out twice
 
-    with mock.patch.object(Allocator, "vacate", leaky), pytest.raises(ModelError, match="lost"):
+    with (
+        mock.patch.object(Simulation, "leave_care", leaky),
+        pytest.raises(ModelError, match="lost"),
+    ):
         simulate(build(small_baseline(years=1)), seed=1)
 
 

@@ -49,7 +49,7 @@ def test_the_lead_of_a_child_still_in_care_is_tilted_by_its_survival() -> None:
 
     stay = Gamma(distribution="gamma", mean=700, cv=0.35)
     lead = Gamma(distribution="gamma", mean=300, cv=0.4)
-    fake = SimpleNamespace(p=SimpleNamespace(pre_exit={"adoption": (0, lead)}, pre_exit_points={}))
+    fake = SimpleNamespace(pre_exit={"adoption": (0, lead)}, pre_exit_points={})
     rng = np.random.default_rng(5)
     t = rng.gamma(1 / 0.35**2, 700 * 0.35**2, 1_000_000)
     g = rng.gamma(1 / 0.4**2, 300 * 0.4**2, 1_000_000)

@@ -12,30 +12,59 @@ child back in-house) replan it.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
-from sim.config.schema import ENTRY_CATEGORY_ORDER, EXIT_ROUTES
 from sim.model.entities import DAYS_PER_YEAR, Child
 from sim.model.entities import U as S
 from sim.model.renewal import equilibrium_age_sampler
 
 if TYPE_CHECKING:
-    from sim.config.distributions import _Dist
-    from sim.model.simulation import Simulation
+    import simpy
 
-__all__ = ["choose_category", "choose_route", "plan_next", "start_child"]
+    from sim.config.distributions import _Dist
+    from sim.model.params import Params
+    from sim.model.placements import Allocator
+
+__all__ = ["CareContext", "choose_category", "choose_route", "plan_next", "start_child"]
+
+
+class CareContext(Protocol):
+    """What the in-care steps read and change of the replication they run in."""
+
+    @property
+    def env(self) -> simpy.Environment:
+        """The SimPy environment (time in days)."""
+
+    @property
+    def p(self) -> Params:
+        """The replication's parameters."""
+
+    @property
+    def alloc(self) -> Allocator:
+        """The placement allocator."""
+
+    stepping: Child | None
+    """The child whose own step is running (others' moves replan a child, not this one)."""
+
+    def caseload_factor(self, elasticity: float) -> float:
+        """Multiplier on a duration from the caseload now."""
+
+    def leave_care(self, child: Child) -> None:
+        """The child stops being looked after by its planned route."""
+
 
 _PERMANENCE = frozenset({"adoption", "special_guardianship", "child_arrangements"})
 
 
-def _band(bands: list[tuple[float, float, Any]], age: float) -> Any:
+def _band(bands: Sequence[tuple[float, float, Any]], age: float) -> Any:
     for lo, hi, value in bands:
         if lo <= age < hi:
             return value
     return bands[-1][2]
 
 
-def choose_category(sim: Simulation, age_years: float, u: float) -> str:
+def choose_category(sim: CareContext, age_years: float, u: float) -> str:
     """Placement category needed on entry, from the age band's cumulative shares."""
     cum = _band(sim.p.entry_bands, age_years)
     for cat, c in cum:
@@ -45,7 +74,7 @@ def choose_category(sim: Simulation, age_years: float, u: float) -> str:
 
 
 def choose_route(
-    sim: Simulation,
+    sim: CareContext,
     age_years: float,
     u: float,
     days_in_care: float = 0.0,
@@ -72,7 +101,7 @@ def choose_route(
             if dist is None:
                 survive = 1.0
             elif pre is not None and pre[0] != child_type:
-                leads = _lead_points(sim, r)
+                leads = _lead_points(sim.p, r)
                 survive = sum(1.0 - dist.cdf(days_in_care + g) for g in leads) / len(leads)
             else:
                 survive = 1.0 - dist.cdf(days_in_care)
@@ -96,19 +125,17 @@ def choose_route(
 _LEAD_POINTS = 8
 
 
-def _lead_points(sim: Simulation, route: str) -> list[float]:
+def _lead_points(p: Params, route: str) -> list[float]:
     """Midpoint quantiles of a route's pre-exit time (days), cached per run."""
-    cache = sim.p.pre_exit_points
+    cache = p.pre_exit_points
     points = cache.get(route)
     if points is None:
-        dist = sim.p.pre_exit[route][1]
+        dist = p.pre_exit[route][1]
         points = cache[route] = [dist.ppf((i + 0.5) / _LEAD_POINTS) for i in range(_LEAD_POINTS)]
     return points
 
 
-def _lead_given_in_care(
-    sim: Simulation, route: str, dist: _Dist, days_in_care: float, u: float
-) -> float:
+def _lead_given_in_care(p: Params, route: str, dist: _Dist, days_in_care: float, u: float) -> float:
     """Pre-exit lead time (days) of a child in care for ``days_in_care`` and not yet moved.
 
     A child still in care after ``days_in_care`` days with a lead ``g`` still ahead
@@ -118,11 +145,11 @@ def _lead_given_in_care(
     equal-probability slices of the lead distribution (as in :func:`choose_route`);
     ``u`` picks a slice by its weight, then a point inside the slice.
     """
-    points = _lead_points(sim, route)
+    points = _lead_points(p, route)
     k = len(points)
     weights = [1.0 - dist.cdf(days_in_care + g) for g in points]
     total = sum(weights)
-    pre_dist = sim.p.pre_exit[route][1]
+    pre_dist = p.pre_exit[route][1]
     if total <= 0:
         return pre_dist.ppf(u)
     target = u * total
@@ -135,13 +162,13 @@ def _lead_given_in_care(
     return pre_dist.ppf((k - 1 + 0.5) / k)
 
 
-def _pre_exit_residual(sim: Simulation, route: str, u: float) -> float:
+def _pre_exit_residual(p: Params, route: str, u: float) -> float:
     """Days left in a pre-exit placement open at the start of a run (renewal equilibrium)."""
-    return equilibrium_age_sampler(sim.p.pre_exit[route][1])(u)
+    return equilibrium_age_sampler(p.pre_exit[route][1])(u)
 
 
 def start_child(
-    sim: Simulation,
+    sim: CareContext,
     child: Child,
     now: float,
     *,
@@ -171,13 +198,13 @@ def start_child(
     elif days_in_care > 0 and pre is not None and child.type == pre[0]:
         # Already in the pre-exit placement (placed for adoption): what is left is the
         # rest of that placement, not of the whole stay.
-        exit_at = now + _pre_exit_residual(sim, drawn_route, u[S.EXIT_DAYS])
+        exit_at = now + _pre_exit_residual(p, drawn_route, u[S.EXIT_DAYS])
     else:
         # A child already in care who still has the pre-exit placement ahead of it stays
         # at least that much longer (the same lead time places the move below).
         at_least = days_in_care
         if days_in_care > 0 and pre is not None:
-            lead = _lead_given_in_care(sim, drawn_route, dist, days_in_care, u[S.PRE_EXIT_DAYS])
+            lead = _lead_given_in_care(p, drawn_route, dist, days_in_care, u[S.PRE_EXIT_DAYS])
             at_least += lead
         d = dist.conditional_ppf(u[S.EXIT_DAYS], at_least)
         if drawn_route in _PERMANENCE:
@@ -208,7 +235,7 @@ def start_child(
             child.pre_exit_at = max(pre_at, now)
 
 
-def plan_next(sim: Simulation, child: Child) -> None:
+def plan_next(sim: CareContext, child: Child) -> None:
     """Schedule a child's next step: the earliest of exit, pre-exit move, breakdown, step-down.
 
     A child in care is a chain of timeout callbacks, not a SimPy process (a
@@ -226,7 +253,7 @@ def plan_next(sim: Simulation, child: Child) -> None:
     )
 
 
-def _care_step(sim: Simulation, child: Child, token: int, t_next: float) -> None:
+def _care_step(sim: CareContext, child: Child, token: int, t_next: float) -> None:
     """The step planned for ``t_next``, unless the plan was superseded."""
     if child.token != token:
         return
@@ -243,7 +270,7 @@ def _care_step(sim: Simulation, child: Child, token: int, t_next: float) -> None
     plan_next(sim, child)
 
 
-def _do_step(sim: Simulation, child: Child, now: float, t_next: float) -> None:
+def _do_step(sim: CareContext, child: Child, now: float, t_next: float) -> None:
     """Carry out a child's pre-exit move, breakdown or step-down now."""
     alloc = sim.alloc
     if t_next == child.pre_exit_at:
@@ -262,40 +289,3 @@ def _do_step(sim: Simulation, child: Child, now: float, t_next: float) -> None:
     else:
         child.category = child.step_to
         alloc.place(child, now, reason="step_down")
-
-
-def cumulative_entry_bands(sim: Simulation) -> list[tuple[float, float, list[tuple[str, float]]]]:
-    """Entry bands as (lo, hi, [(category, cumulative share)...]) in complexity order."""
-    out = []
-    for band in sim.cfg.placement_policy.entry:
-        cum, acc = [], 0.0
-        for cat in ENTRY_CATEGORY_ORDER:
-            share = band.shares.get(cat, 0.0)
-            if share > 0:
-                acc += share
-                cum.append((cat, acc))
-        out.append((band.min_age_years, band.max_age_years, cum))
-    return out
-
-
-def cumulative_exit_bands(
-    sim: Simulation,
-) -> list[tuple[float, float, tuple[list[tuple[str, float]], dict[str, Any]]]]:
-    """Exit bands as (lo, hi, ([(route, cumulative share)...], {route: duration}))."""
-    out = []
-    routes = sim.cfg.exits.routes
-    for band in sim.cfg.exits.age_bands:
-        cum, acc = [], 0.0
-        durations: dict[str, Any] = {}
-        for r in EXIT_ROUTES:
-            share = band.shares.get(r, 0.0)  # type: ignore[call-overload]
-            if share > 0:
-                acc += share
-                cum.append((r, acc))
-            d = band.durations_days.get(r)  # type: ignore[call-overload]
-            if d is None and r in routes and r != "leaving_care":
-                d = routes[r].duration_days
-            if d is not None and r != "leaving_care":
-                durations[r] = d
-        out.append((band.min_age_years, band.max_age_years, (cum, durations)))
-    return out

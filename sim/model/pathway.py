@@ -14,23 +14,31 @@ quantity comes from the family's own block of uniforms (see
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from statistics import NormalDist
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+from scipy import special
 
 from sim.model.entities import DAYS_PER_YEAR, Family
 from sim.model.entities import U as S
 
 if TYPE_CHECKING:
-    from sim.model.simulation import Simulation
+    import simpy
+
+    from sim.model.params import Params, RecorderIndex
+    from sim.model.recorder import Recorder
 
 __all__ = [
+    "FrontDoorContext",
     "care_bound",
     "care_bound_at",
     "close_case",
     "refer",
     "resume_assessment",
+    "scores",
+    "scores_many",
     "start_assessment",
     "start_plan",
 ]
@@ -40,11 +48,70 @@ _inv = _N.inv_cdf
 _cdf = _N.cdf
 
 
+_ndtri = special.ndtri
+_ndtr = special.ndtr
+_LO, _HI = 1e-12, 1.0 - 1e-12  # uniforms are clipped to these before a normal quantile
+
+
 def _clip(u: float) -> float:
-    return min(max(u, 1e-12), 1.0 - 1e-12)
+    return min(max(u, _LO), _HI)
 
 
-def refer(sim: Simulation, fam: Family, *, rereferral: bool) -> None:
+class FrontDoorContext(Protocol):
+    """What the front door reads and changes of the replication it runs in."""
+
+    @property
+    def env(self) -> simpy.Environment:
+        """The SimPy environment (time in days)."""
+
+    @property
+    def p(self) -> Params:
+        """The replication's parameters."""
+
+    @property
+    def rec(self) -> Recorder:
+        """The monthly recorder."""
+
+    @property
+    def ix(self) -> RecorderIndex:
+        """The recorder rows the front door writes."""
+
+    @property
+    def length_days(self) -> float:
+        """The horizon (days)."""
+
+    @property
+    def eh_threshold(self) -> float:
+        """Triage percentile from which a family gets early help, now."""
+
+    @property
+    def as_threshold(self) -> float:
+        """Triage percentile from which a family gets an assessment, now."""
+
+    @property
+    def edge_capacity(self) -> float:
+        """Families the edge-of-care service can support at once, now."""
+
+    edge_busy: int
+    """Families supported by the edge-of-care service now."""
+
+    def open_cases(self, idx: int, delta: int) -> None:
+        """Change an open-case count now."""
+
+    def open_cases_at(self, idx: int, delta: int, at: float) -> None:
+        """Book a change of an open-case count at day ``at``."""
+
+    def caseload_factor(self, elasticity: float) -> float:
+        """Multiplier on a duration from the caseload now."""
+
+    def enter_care(self, fam: Family) -> None:
+        """The family's children under 18 start to be looked after now."""
+
+    def schedule_rereferral(self, fam: Family, births: list[float], delay: float) -> None:
+        """Bring the family back to the front door after ``delay`` days."""
+
+
+def refer(sim: FrontDoorContext, fam: Family, *, rereferral: bool) -> None:
     """A family is referred now: count it and triage it.
 
     Triage is immediate; ``decision_days`` delays what follows (early help or
@@ -59,7 +126,7 @@ def refer(sim: Simulation, fam: Family, *, rereferral: bool) -> None:
     n = fam.size
     rec.count(ix.fl_ref_re if rereferral else ix.fl_ref_new, n)
     if fam.triage_pct < 0:
-        fam.need_pct, fam.triage_pct, fam.assessed_pct = scores(sim, fam.need, u)
+        fam.need_pct, fam.triage_pct, fam.assessed_pct = scores(p, fam.need, u)
     pct = fam.triage_pct
     underserved = fam.need_pct > p.statutory_pct
     if pct < sim.eh_threshold:
@@ -81,7 +148,7 @@ def refer(sim: Simulation, fam: Family, *, rereferral: bool) -> None:
     start_assessment(sim, fam, underserved)
 
 
-def start_assessment(sim: Simulation, fam: Family, underserved: bool) -> None:
+def start_assessment(sim: FrontDoorContext, fam: Family, underserved: bool) -> None:
     """Start a statutory assessment now; slower when caseloads are high."""
     p, rec, ix = sim.p, sim.rec, sim.ix
     n = fam.size
@@ -96,17 +163,17 @@ def start_assessment(sim: Simulation, fam: Family, underserved: bool) -> None:
     finish_assessment(sim, fam, underserved, sim.env.now + delay)
 
 
-def resume_assessment(sim: Simulation, fam: Family, elapsed_days: float) -> None:
+def resume_assessment(sim: FrontDoorContext, fam: Family, elapsed_days: float) -> None:
     """An assessment already under way at the start of a run (open for ``elapsed_days``)."""
     p, ix = sim.p, sim.ix
     sim.open_cases(ix.lv_open_as, fam.size)
     total = p.assessment_days.conditional_ppf(fam.u[S.ASSESSMENT_DAYS], elapsed_days)
     underserved = _cdf(fam.need) > p.statutory_pct
-    fam.need_pct, fam.triage_pct, fam.assessed_pct = scores(sim, fam.need, fam.u)
+    fam.need_pct, fam.triage_pct, fam.assessed_pct = scores(p, fam.need, fam.u)
     finish_assessment(sim, fam, underserved, sim.env.now + max(total - elapsed_days, 0.0))
 
 
-def finish_assessment(sim: Simulation, fam: Family, underserved: bool, at: float) -> None:
+def finish_assessment(sim: FrontDoorContext, fam: Family, underserved: bool, at: float) -> None:
     """Outcome of an assessment ending at day ``at``: closure, CIN plan, s47 and CP plan, or care.
 
     A case that goes on to s47 enquiries or a plan stays open, so the total of
@@ -118,14 +185,14 @@ def finish_assessment(sim: Simulation, fam: Family, underserved: bool, at: float
     assessed = fam.assessed_pct
     if assessed < p.cin_pct:
         sim.open_cases_at(ix.lv_open_as, -n, at)
-        rec.count_at(ix.fl_outcome["not_in_need"], n, at)
+        rec.count_at(ix.fl_outcome_nin, n, at)
         close_case(sim, fam, underserved=underserved, at=at)
     elif assessed < p.cp_pct:
         rec.add_at(ix.lv_open_as, -n, at)
-        rec.count_at(ix.fl_outcome["cin"], n, at)
+        rec.count_at(ix.fl_outcome_cin, n, at)
         start_plan(sim, fam, "cin", at=at, handed_over=True)
     elif assessed < p.care_pct:
-        rec.count_at(ix.fl_outcome["cp"], n, at)
+        rec.count_at(ix.fl_outcome_cp, n, at)
         if p.s47_days is None:
             rec.add_at(ix.lv_open_as, -n, at)
             start_plan(sim, fam, "cp", at=at, handed_over=True)
@@ -136,12 +203,12 @@ def finish_assessment(sim: Simulation, fam: Family, underserved: bool, at: float
         start_plan(sim, fam, "cp", at=done, handed_over=True)
     else:
         sim.open_cases_at(ix.lv_open_as, -n, at)
-        rec.count_at(ix.fl_outcome["care"], n, at)
+        rec.count_at(ix.fl_outcome_care, n, at)
         care_bound_at(sim, fam, at)
 
 
 def start_plan(
-    sim: Simulation,
+    sim: FrontDoorContext,
     fam: Family,
     kind: str,
     *,
@@ -210,7 +277,7 @@ def start_plan(
     close_case(sim, fam, underserved=False, at=end)
 
 
-def care_bound_at(sim: Simulation, fam: Family, at: float) -> None:
+def care_bound_at(sim: FrontDoorContext, fam: Family, at: float) -> None:
     """The family heads for care at day ``at``: an event then (it depends on the state)."""
     env = sim.env
     if at <= env.now:
@@ -219,7 +286,7 @@ def care_bound_at(sim: Simulation, fam: Family, at: float) -> None:
         env.timeout(at - env.now).callbacks.append(lambda _ev: care_bound(sim, fam))
 
 
-def care_bound(sim: Simulation, fam: Family) -> None:
+def care_bound(sim: FrontDoorContext, fam: Family) -> None:
     """A family heading for care now: edge-of-care support if a place is free, else care."""
     env, p, rec, ix = sim.env, sim.p, sim.rec, sim.ix
     u = fam.u
@@ -233,6 +300,8 @@ def care_bound(sim: Simulation, fam: Family) -> None:
     ):
         sim.enter_care(fam)
         return
+    edge_days = p.edge_days
+    assert edge_days is not None  # the config requires it when the service has capacity
     sim.edge_busy += 1
     rec.count(ix.fl_edge_start, n)
     sim.open_cases(ix.lv_open_edge, n)
@@ -252,11 +321,11 @@ def care_bound(sim: Simulation, fam: Family) -> None:
             rec.count(ix.fl_edge_failed, n)
             sim.enter_care(fam)
 
-    env.timeout(p.edge_days.ppf(u[S.EDGE_DAYS])).callbacks.append(_end)
+    env.timeout(edge_days.ppf(u[S.EDGE_DAYS])).callbacks.append(_end)
 
 
 def close_case(
-    sim: Simulation,
+    sim: FrontDoorContext,
     fam: Family,
     *,
     underserved: bool,
@@ -281,17 +350,26 @@ def close_case(
     sim.schedule_rereferral(fam, births, back - now)
 
 
-def scores(sim: Simulation, need: float, u: Sequence[float]) -> tuple[float, float, float]:
+def scores(p: Params, need: float, u: Sequence[float]) -> tuple[float, float, float]:
     """Percentiles of a family's true need, triage score and assessed score.
 
     Scores are need plus independent normal noise, standardised so that the
     percentile is of the score among all referrals (the thresholds' scale).
-    :meth:`Simulation._arrivals` computes the same for new families in bulk.
+    :func:`scores_many` computes the same for new families in bulk, with the
+    same operations in the same order, so both give the same bits.
     """
-    p = sim.p
-    triage = (need + p.obs_sd * _inv(_clip(u[S.TRIAGE_NOISE]))) / p.obs_scale
-    assessed = (need + p.assess_sd * _inv(_clip(u[S.ASSESSMENT_NOISE]))) / p.assess_scale
-    return _cdf(need), _cdf(triage), _cdf(assessed)
+    triage = (need + p.obs_sd * float(_ndtri(_clip(u[S.TRIAGE_NOISE])))) / p.obs_scale
+    assessed = (need + p.assess_sd * float(_ndtri(_clip(u[S.ASSESSMENT_NOISE])))) / p.assess_scale
+    return float(_ndtr(need)), float(_ndtr(triage)), float(_ndtr(assessed))
+
+
+def scores_many(
+    p: Params, need: np.ndarray, u_triage: np.ndarray, u_assessment: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`scores` for arrays of needs and of the two noise uniforms (element by element)."""
+    triage = (need + p.obs_sd * _ndtri(np.clip(u_triage, _LO, _HI))) / p.obs_scale
+    assessed = (need + p.assess_sd * _ndtri(np.clip(u_assessment, _LO, _HI))) / p.assess_scale
+    return _ndtr(need), _ndtr(triage), _ndtr(assessed)
 
 
 def drifted_need(need: float, u_drift: float, sd: float) -> float:
@@ -305,8 +383,3 @@ def conditional_need(lo_pct: float, hi_pct: float, u: float) -> float:
     """A latent need whose percentile is uniform in [lo_pct, hi_pct)."""
     q = lo_pct + (hi_pct - lo_pct) * u
     return _inv(_clip(q))
-
-
-def scale(sd: float) -> float:
-    """SD of a standard normal plus independent noise of SD ``sd``."""
-    return math.sqrt(1.0 + sd * sd)

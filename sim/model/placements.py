@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from sim.config.schedule import Schedule
 from sim.model.entities import DAYS_PER_YEAR, Child
 
 if TYPE_CHECKING:
-    from sim.model.simulation import Simulation
+    from sim.config.schema import Config
+    from sim.model.recorder import Recorder
 
 __all__ = ["MOVE_REASONS", "Allocator", "ModelError"]
 
@@ -44,17 +46,47 @@ def _splitmix64(x: int) -> int:
     return z ^ (z >> 31)
 
 
+def _needed_categories(cfg: Config) -> set[str]:
+    out: set[str] = set()
+    for band in cfg.placement_policy.entry:
+        out.update(band.shares)
+    out.update(s.to_category for s in cfg.placement_policy.step_downs)
+    return out
+
+
 class ModelError(RuntimeError):
     """The model reached a state its config does not allow for."""
 
 
 class Allocator:
-    """Assigns children to placement types and keeps occupancy within capacity."""
+    """Assigns children to placement types and keeps occupancy within capacity.
 
-    def __init__(self, sim: Simulation):
-        cfg = sim.cfg
-        self.sim = sim
-        self.rec = sim.rec
+    Parameters
+    ----------
+    cfg
+        The configuration (placement types and policy).
+    rec
+        The recorder its occupancy, capacity, cost and move rows go to.
+    fy_starts
+        Simulation days of each 1 April (placements per financial year).
+    key
+        The replication's key of per-child placement draws.
+    wake
+        Called with a child that it moved on someone else's behalf, to replan it.
+
+    """
+
+    def __init__(
+        self,
+        cfg: Config,
+        rec: Recorder,
+        fy_starts: Sequence[float],
+        *,
+        key: int,
+        wake: Callable[[Child], None],
+    ):
+        self.rec = rec
+        self.wake = wake
         self.names = list(cfg.placement_types)
         types = [cfg.placement_types[n] for n in self.names]
         idx = {n: i for i, n in enumerate(self.names)}
@@ -85,7 +117,7 @@ class Allocator:
             )
             self.price[i] = unit * t.cost_multiplier.value_at(start)
         self.order: dict[str, tuple[int, ...]] = {}
-        for cat in {*self.category, *self._needed_categories()}:
+        for cat in {*self.category, *_needed_categories(cfg)}:
             self.order[cat] = tuple(idx[n] for n in cfg.types_for(cat))
         self.fallback = (
             -1 if cfg.placement_policy.fallback is None else idx[cfg.placement_policy.fallback]
@@ -115,7 +147,7 @@ class Allocator:
         self.fl_move_all = self.rec.flow_index("moves", "all")
         self.lv_waiting = self.rec.level_index("waiting", "all")
         self.fl_3plus = self.rec.flow_index("children_3plus_placements", "all")
-        self.fy_starts = sim.fy_start_days
+        self.fy_starts = fy_starts
         for i, c in enumerate(self.cap):
             if self.lv_cap[i] >= 0:
                 self.rec.set(self.lv_cap[i], c, 0.0)
@@ -123,15 +155,7 @@ class Allocator:
         # hash of (replication key, child, draw number), not a shared sequential stream:
         # a scenario that moves one child differently leaves every other child's draws
         # unchanged, so common random numbers hold in placements too.
-        self._key = sim.placement_key
-
-    def _needed_categories(self) -> set[str]:
-        cfg = self.sim.cfg
-        out: set[str] = set()
-        for band in cfg.placement_policy.entry:
-            out.update(band.shares)
-        out.update(s.to_category for s in cfg.placement_policy.step_downs)
-        return out
+        self._key = key
 
     def _draw(self, child: Child) -> float:
         """The child's next uniform in (0, 1), from a SplitMix64 hash of its identity."""
@@ -314,7 +338,7 @@ class Allocator:
         self.vacate(child, now, refill=False)
         self.occupy(child, i, now)
         self.count_move(child, reason)
-        self.sim.wake(child)
+        self.wake(child)
         if old >= 0:
             self.refill(old, now, exclude=child)
 
@@ -328,7 +352,7 @@ class Allocator:
             # The most recently placed child leaves first (least disruption to settled children).
             child = next(reversed(self.occupants[i]))
             self.place(child, now, reason="capacity_reduced")
-            self.sim.wake(child)
+            self.wake(child)
             excess -= 1
         self.refill(i, now)
 
@@ -337,13 +361,12 @@ class Allocator:
         self.price[i] = price
         self.rec.set(self.lv_cost[i], price * self.sum_base[i] / 7.0, now)
 
-    def check_invariants(self) -> None:
+    def check_invariants(self, in_care: int) -> None:
         """Raise if occupancy exceeds capacity or counters disagree with occupants.
 
         Also checks that every child looked after is in exactly one placement:
-        the sum of occupancies equals the looked-after count.
+        the sum of occupancies equals ``in_care``, the looked-after count.
         """
-        in_care = round(self.rec.value[self.sim.ix.lv_lac])
         if sum(self.occ) != in_care:
             raise ModelError(f"{sum(self.occ)} children in placements but {in_care} looked after")
         seen: set[int] = set()

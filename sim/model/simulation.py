@@ -14,7 +14,6 @@ import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -22,10 +21,11 @@ import simpy
 from scipy import special, stats
 
 from sim.config.schedule import Schedule
-from sim.config.schema import CATEGORIES, Config
+from sim.config.schema import Config
 from sim.model import care, pathway
 from sim.model.entities import DAYS_PER_YEAR, Child, Family
 from sim.model.entities import U as S
+from sim.model.params import build_params, register
 from sim.model.placements import Allocator, ModelError
 from sim.model.recorder import MonthGrid, Recorder, RecorderArrays
 from sim.model.renewal import equilibrium_age_sampler
@@ -95,9 +95,11 @@ class Simulation:
         self.placement_key = int(purpose_seed(root, "placement").generate_state(1, np.uint64)[0])
         self.initial_u = UniformBlocks(purpose_generator(root, "initial"), width=S.WIDTH, block=512)
         self.fy_start_days = _financial_year_starts(self.start_date, self.length_days)
-        self.p = self._params()
-        self.ix = self._register()
-        self.alloc = Allocator(self)
+        self.p = build_params(cfg)
+        self.ix = register(self.rec, cfg)
+        self.alloc = Allocator(
+            cfg, self.rec, self.fy_start_days, key=self.placement_key, wake=self.wake
+        )
         self.edge_busy = 0
         self.edge_capacity = cfg.edge_of_care.capacity.value_at(self.start_date)
         self.eh_threshold = cfg.front_door.early_help_above_percentile.value_at(self.start_date)
@@ -114,122 +116,6 @@ class Simulation:
         self.initial_in_care = 0
         self.in_care_at_report = -1
         self.entered_in_window = 0
-
-    # --------------------------------------------------------------- set-up
-    def _params(self) -> SimpleNamespace:
-        cfg = self.cfg
-        fd, a = cfg.front_door, cfg.assessment
-        eoc = cfg.edge_of_care
-        p = SimpleNamespace()
-        p.decision_days = fd.decision_days
-        p.obs_sd = fd.observation_noise_sd
-        p.obs_scale = pathway.scale(fd.observation_noise_sd)
-        p.statutory_pct = fd.statutory_need_percentile
-        p.early_help_days = fd.early_help_days
-        p.rereferral = fd.rereferral_probability
-        p.underserved_rereferral = fd.underserved_rereferral_probability
-        p.rereferral_days = fd.rereferral_days
-        p.need_drift = fd.need_drift_sd
-        p.assessment_days = a.duration_days
-        p.assess_sd = a.noise_sd
-        p.assess_scale = pathway.scale(a.noise_sd)
-        p.cin_pct, p.cp_pct, p.care_pct = (
-            a.cin_above_percentile,
-            a.cp_above_percentile,
-            a.care_above_percentile,
-        )
-        p.s47_days = a.section47_days
-        p.cin, p.cp = cfg.child_in_need, cfg.child_protection
-        p.edge_min_age, p.edge_max_age = eoc.min_age_years, eoc.max_age_years
-        p.edge_eligible, p.edge_days = eoc.eligible_share, eoc.support_days
-        p.edge_enter_later, p.edge_daily_cost = eoc.enter_care_later_share, eoc.daily_cost_gbp
-        w = cfg.workforce
-        p.caseload_threshold = w.caseload_threshold
-        p.assess_elasticity = w.assessment_delay_elasticity
-        p.perm_elasticity = w.permanence_delay_elasticity
-        p.early_help_cost = w.early_help_cost_gbp
-        p.assessment_cost = w.assessment_cost_gbp
-        p.entry_bands = care.cumulative_entry_bands(self)
-        p.exit_bands = care.cumulative_exit_bands(self)
-        p.route_default_duration = {
-            r: route.duration_days
-            for r, route in cfg.exits.routes.items()
-            if route.duration_days is not None
-        }
-        p.routes = cfg.exits.routes
-        type_index = {n: i for i, n in enumerate(cfg.placement_types)}
-        p.pre_exit = {
-            r: (type_index[route.pre_exit_placement], route.pre_exit_days)
-            for r, route in cfg.exits.routes.items()
-            if route.pre_exit_placement is not None
-        }
-        p.pre_exit_points = {}  # route -> quantiles of its pre-exit time (care._lead_points)
-        ref = cfg.referrals
-        p.age_cum = np.cumsum([b.share for b in ref.age_bands]).tolist()
-        p.age_bands = [(b.min_age_years, b.max_age_years) for b in ref.age_bands]
-        p.sibling_cum = np.cumsum(ref.sibling_group_shares).tolist()
-        p.age_table = [
-            (lo, hi, prev, c)
-            for (lo, hi), prev, c in zip(
-                p.age_bands, [0.0, *p.age_cum[:-1]], p.age_cum, strict=True
-            )
-            if c > prev
-        ]
-        return p
-
-    def _register(self) -> SimpleNamespace:
-        rec = self.rec
-        ix = SimpleNamespace()
-        ix.fl_ref_new = rec.flow_index("referrals", "new")
-        ix.fl_ref_re = rec.flow_index("referrals", "re_referral")
-        ix.fl_triage_nfa = rec.flow_index("triage", "no_further_action")
-        ix.fl_triage_eh = rec.flow_index("triage", "early_help")
-        ix.fl_triage_as = rec.flow_index("triage", "assessment")
-        ix.fl_outcome = {
-            k: rec.flow_index("assessment_outcomes", k)
-            for k in ("not_in_need", "cin", "cp", "care")
-        }
-        ix.fl_cin_start = rec.flow_index("cin_starts", "all")
-        ix.fl_cp_start = rec.flow_index("cp_starts", "all")
-        ix.fl_escalation_care = rec.flow_index("escalations_to_care", "all")
-        ix.fl_edge_start = rec.flow_index("edge_of_care", "started")
-        ix.fl_edge_diverted = rec.flow_index("edge_of_care", "diverted")
-        ix.fl_edge_failed = rec.flow_index("edge_of_care", "entered_care")
-        ix.fl_entries = rec.flow_index("entries", "all")
-        # Registered up front so that every replication has the same rows.
-        ix.fl_entries_cat = {c: rec.flow_index("entries", c) for c in CATEGORIES}
-        ix.fl_exits = rec.flow_index("exits", "all")
-        ix.fl_exits_route = {
-            r: rec.flow_index("exits", r) for r in (*self.cfg.exits.routes, "leaving_care")
-        }
-        ix.fl_cost_eh = rec.flow_index("cost_gbp", "early_help")
-        ix.fl_cost_as = rec.flow_index("cost_gbp", "assessment")
-        ix.lv_lac = rec.level_index("looked_after_total", "all")
-        ix.lv_open_as = rec.level_index("open_cases", "assessment")
-        ix.lv_open_cin = rec.level_index("open_cases", "cin")
-        ix.lv_open_cp = rec.level_index("open_cases", "cp")
-        ix.lv_open_edge = rec.level_index("open_cases", "edge_of_care")
-        ix.lv_open_lac = rec.level_index("open_cases", "looked_after")
-        ix.lv_open_all = rec.sum_index(
-            "open_cases",
-            "all",
-            (ix.lv_open_as, ix.lv_open_cin, ix.lv_open_cp, ix.lv_open_edge, ix.lv_open_lac),
-        )
-        ix.lv_fte = rec.level_index("fte", "all")
-        ix.lv_staff_cost = rec.level_index("cost_rate_gbp_per_day", "staff")
-        ix.lv_eh = rec.level_index("early_help", "all")
-        ix.lv_edge = rec.level_index("edge_of_care_children", "all")
-        ix.lv_edge_cost = rec.level_index("cost_rate_gbp_per_day", "edge_of_care")
-        ix.lv_allow = {r: rec.level_index("allowances", r) for r in self.cfg.exits.routes}
-        ix.lv_allow_cost = {
-            r: rec.level_index("cost_rate_gbp_per_day", f"allowance_{r}")
-            for r in self.cfg.exits.routes
-        }
-        ix.lv_stay = rec.level_index("staying_put", "all")
-        ix.lv_stay_cost = rec.level_index("cost_rate_gbp_per_day", "staying_put")
-        ix.lv_leaver = rec.level_index("care_leavers_supported", "all")
-        ix.lv_leaver_cost = rec.level_index("cost_rate_gbp_per_day", "leaving_care")
-        return ix
 
     # -------------------------------------------------------------- helpers
     def day_of(self, date: dt.date) -> float:
@@ -365,14 +251,11 @@ class Simulation:
             ).tolist()
             ages = self._ages_from_u(blocks[:, S.AGE : S.AGE + 3].ravel()).reshape(-1, 3)
             births = (t_chunk[:, None] - ages * DAYS_PER_YEAR).tolist()
-            clipped = np.clip(blocks, 1e-12, 1 - 1e-12)
-            need = special.ndtri(clipped[:, S.NEED])
-            triage = (need + p.obs_sd * special.ndtri(clipped[:, S.TRIAGE_NOISE])) / p.obs_scale
-            assessed = (need + p.assess_sd * special.ndtri(clipped[:, S.ASSESSMENT_NOISE])) / (
-                p.assess_scale
-            )
+            need = special.ndtri(np.clip(blocks[:, S.NEED], 1e-12, 1 - 1e-12))
             score_rows = np.column_stack(
-                [special.ndtr(need), special.ndtr(triage), special.ndtr(assessed)]
+                pathway.scores_many(
+                    p, need, blocks[:, S.TRIAGE_NOISE], blocks[:, S.ASSESSMENT_NOISE]
+                )
             ).tolist()
             needs = need.tolist()
             assess_days = p.assessment_days.ppf_many(blocks[:, S.ASSESSMENT_DAYS])
@@ -721,7 +604,7 @@ class Simulation:
         # Close months not closed by an event (the last one ends at the horizon).
         while self.rec.month < self.grid.n_months:
             self.rec.close_month(self.grid.edges_days[self.rec.month + 1])
-        self.alloc.check_invariants()
+        self.alloc.check_invariants(round(self.rec.value[self.ix.lv_lac]))
         arrays = self.rec.arrays()
         present = round(self.rec.value[self.ix.lv_lac])
         if self.entered + self.initial_in_care != self.left + present:
