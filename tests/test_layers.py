@@ -188,7 +188,6 @@ def test_every_module_imports_only_its_own_or_lower_layers() -> None:
     assert not problems, "imports of a higher layer:\n" + "\n".join(problems)
 
 
-@pytest.mark.xfail(strict=True, reason="sim.model cycle removed on branch h-model")
 def test_model_modules_import_each_other_without_a_cycle() -> None:
     graph = package_graph("sim.model")
     assert "sim.model.simulation" in graph  # the walk found the package
