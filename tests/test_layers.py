@@ -23,8 +23,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 SIM = Path(__file__).resolve().parent.parent / "sim"
 
 #: Layer of each top-level part of the package (higher may import lower).
