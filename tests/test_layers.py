@@ -2,7 +2,7 @@
 
 Layers, lowest first (a module may import its own layer or lower ones)::
 
-    sim._version, sim.errors  ->  sim.config  ->  sim.model  ->  sim.results
+    sim._version, sim.errors, sim.defaults  ->  sim.config  ->  sim.model  ->  sim.results
     ->  sim.experiment  ->  sim.analysis  ->  sim.report  ->  sim.calibrate
     ->  sim.cli, sim.app
 
@@ -29,6 +29,7 @@ SIM = Path(__file__).resolve().parent.parent / "sim"
 LAYERS: Mapping[str, int] = {
     "sim._version": 0,
     "sim.errors": 0,
+    "sim.defaults": 0,
     "sim.config": 1,
     "sim.model": 2,
     "sim.results": 3,

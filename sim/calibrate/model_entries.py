@@ -16,7 +16,7 @@ from typing import Any
 
 from sim.config import with_overrides
 from sim.config.schema import Config
-from sim.model.streams import DEFAULT_SEED
+from sim.defaults import DEFAULT_SEED
 
 __all__ = ["ModelEntries", "Runner", "model_entries_per_year"]
 

@@ -12,8 +12,8 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
+from sim.defaults import DEFAULT_SEED
 from sim.errors import CaresimError
-from sim.model.streams import DEFAULT_SEED
 
 __all__ = [
     "add_backtest_arguments",

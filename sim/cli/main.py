@@ -19,8 +19,8 @@ from sim._version import __version__
 from sim.cli.run import run_command, validate_command
 from sim.cli.scenarios import compare_command, sweep_command, warmup_command
 from sim.cli.support import DEFAULT_REPLICATIONS, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from sim.defaults import DEFAULT_SEED
 from sim.errors import CaresimError
-from sim.model.streams import DEFAULT_SEED
 
 __all__ = ["build_parser", "main"]
 

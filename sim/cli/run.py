@@ -21,8 +21,8 @@ from sim.cli.support import check_positive as _check_positive
 from sim.cli.support import load_with_overrides as _load
 from sim.cli.support import say as _say
 from sim.cli.tables import summary_table
+from sim.defaults import DEFAULT_SEED
 from sim.errors import CaresimError
-from sim.model.streams import DEFAULT_SEED
 
 __all__ = ["run_command", "validate_command"]
 

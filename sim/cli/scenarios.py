@@ -21,8 +21,8 @@ from sim.cli.support import check_common as _check_common
 from sim.cli.support import load_with_overrides as _load
 from sim.cli.support import say as _say
 from sim.cli.tables import difference_table
+from sim.defaults import DEFAULT_SEED
 from sim.errors import CaresimError
-from sim.model.streams import DEFAULT_SEED
 
 __all__ = ["compare_command", "sweep_command", "warmup_command"]
 

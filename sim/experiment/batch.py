@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from sim.config.schema import Config
+from sim.defaults import DEFAULT_SEED
 from sim.errors import CaresimError
 from sim.experiment.backends import Backend
 from sim.experiment.precision import PrecisionTarget, run_to_precision
@@ -28,7 +29,6 @@ from sim.experiment.runner import (
     run_batch,
 )
 from sim.experiment.uncertainty import check_uncertainty
-from sim.model.streams import DEFAULT_SEED
 from sim.results.manifest import run_manifest
 from sim.results.run_result import (
     ReplicationFailure,

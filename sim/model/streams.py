@@ -16,7 +16,6 @@ from collections.abc import Sequence
 import numpy as np
 
 __all__ = [
-    "DEFAULT_SEED",
     "PURPOSES",
     "UniformBlocks",
     "purpose_generator",
@@ -108,7 +107,3 @@ def row_array(raw: bytes, i: int, width: int) -> array[float]:
     row = array("d")
     row.frombytes(raw[i * n : (i + 1) * n])
     return row
-
-
-#: Root seed used when none is given (by :func:`sim.run`, every command and the page).
-DEFAULT_SEED = 20160401
