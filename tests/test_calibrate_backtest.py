@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from test_calibrate_shared import backtest_at, backtest_result, synthetic
+from calibrate_data import backtest_at, backtest_result, synthetic
 
 from sim.calibrate import DataError, backtest, clean_episodes, load_903
 from sim.calibrate.backtest import _band, observed_monthly
