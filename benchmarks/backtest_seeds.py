@@ -22,7 +22,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from test_calibrate_shared import no_step_down_template  # noqa: E402
+from calibrate_data import no_step_down_template  # noqa: E402
 
 from sim.calibrate import backtest, generate_synthetic_903  # noqa: E402
 

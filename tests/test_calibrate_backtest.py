@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from test_calibrate_shared import backtest_at, backtest_result, synthetic
+from calibrate_data import backtest_at, backtest_result, synthetic
 
 from sim.calibrate import DataError, backtest, clean_episodes, load_903
 from sim.calibrate.backtest import _band, observed_monthly
@@ -129,6 +129,7 @@ def test_a_backtest_needs_data_after_the_as_at_date():
         )
 
 
+@pytest.mark.slow
 def test_a_stable_process_stays_inside_the_simulated_band():
     result = backtest_result()
     # Calibrated on three years, two years forward, 40 runs with parameter uncertainty.
@@ -144,6 +145,7 @@ def test_a_stable_process_stays_inside_the_simulated_band():
 OTHER_SEEDS = (1, 4, 7)
 
 
+@pytest.mark.slow
 def test_backtests_at_other_seeds_track_the_flows_without_bias():
     """The same backtest on three more synthetic data sets, judged on what holds robustly.
 

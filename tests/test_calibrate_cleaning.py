@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_calibrate_shared import synthetic
+from calibrate_data import synthetic
 
 from sim.calibrate import clean_episodes, load_903
 

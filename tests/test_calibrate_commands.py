@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 import pytest
-from test_calibrate_shared import TEMPLATE, synthetic
+from calibrate_data import TEMPLATE, synthetic
 
 from sim.cli import calibrate as commands
 from sim.cli.main import main

@@ -12,8 +12,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from calibrate_data import calibration, synthetic
 from lifelines import ExponentialFitter, LogNormalFitter, WeibullFitter
-from test_calibrate_shared import calibration, synthetic
 
 from sim.calibrate.codes import ROUTE_ORDER
 from sim.calibrate.rates import entry_trend, move_rates, poisson_ci, wilson_ci

@@ -8,7 +8,7 @@ import zlib
 from pathlib import Path
 
 import pytest
-from test_calibrate_shared import backtest_result, calibration_outputs, synthetic
+from calibrate_data import backtest_result, calibration_outputs, synthetic
 
 from sim.calibrate import calibrate
 

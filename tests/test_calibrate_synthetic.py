@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_calibrate_shared import synthetic
+from calibrate_data import synthetic
 
 from sim.calibrate import SyntheticParameters, generate_synthetic_903
 

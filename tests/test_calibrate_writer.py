@@ -7,7 +7,7 @@ import tomllib
 
 import pandas as pd
 import pytest
-from test_calibrate_shared import TEMPLATE, calibration, calibration_outputs, synthetic, workdir
+from calibrate_data import TEMPLATE, calibration, calibration_outputs, synthetic, workdir
 
 from sim.calibrate import DataError, calibrate, write_config
 from sim.calibrate.mapping import INPUT_NOTE, run_start_after, warm_start_age_edges

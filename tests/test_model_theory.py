@@ -160,6 +160,7 @@ def external_share_of_child_days(levels: Levels) -> float:
     return outside / (inside + outside)
 
 
+@pytest.mark.slow
 def test_share_of_entrants_placed_externally_is_erlang_b(loss_system: list[Levels]) -> None:
     blocking = erlang_b(IN_HOUSE_PLACES, OFFERED_LOAD)
     ci = Interval.of([external_share_of_child_days(lv) for lv in loss_system])
@@ -235,6 +236,7 @@ def test_entries_to_care_arrive_at_the_configured_rate() -> None:
     assert ci.half_width < 0.03 * ENTRIES_PER_DAY
 
 
+@pytest.mark.slow
 def test_mean_children_in_care_is_entry_rate_times_mean_stay() -> None:
     # Little's law, L = λ W, on the time-averaged number looked after.
     cfg = build(
@@ -274,6 +276,7 @@ def _day_of_month_end(cfg: Config, levels: Levels, month: int) -> float:
     return float((nxt - cfg.sim_start_date).days)
 
 
+@pytest.mark.slow
 def test_children_in_care_at_a_fixed_time_have_the_mg_infinity_mean(
     from_empty: tuple[Config, list[Levels]],
 ) -> None:
@@ -285,6 +288,7 @@ def test_children_in_care_at_a_fixed_time_have_the_mg_infinity_mean(
     assert expected in ci, f"λ ∫ P(S > s) ds = {expected:.2f} outside the 99% CI {ci}"
 
 
+@pytest.mark.slow
 def test_children_in_care_at_a_fixed_time_are_poisson_distributed(
     from_empty: tuple[Config, list[Levels]],
 ) -> None:
@@ -300,6 +304,7 @@ def test_children_in_care_at_a_fixed_time_are_poisson_distributed(
     assert p_value > 0.01, f"dispersion {statistic / dof:.2f}, p = {p_value:.4f}"
 
 
+@pytest.mark.slow
 def test_mean_stay_by_littles_law_matches_the_weibull_mean() -> None:
     # W = L / λ_exit over a window in steady state: time-averaged children in
     # care divided by the exit rate. A shape below 1 means many short stays

@@ -97,6 +97,7 @@ def _truth(cfg: sim.Config) -> float:
     return ENTRIES_PER_DAY * MEAN_STAY_DAYS * (1 - math.exp(-t / MEAN_STAY_DAYS))
 
 
+@pytest.mark.slow
 def test_95pct_interval_of_the_mean_covers_the_known_answer_about_95pct_of_the_time():
     cfg = _queue()
     batches, per_batch = 150, 5

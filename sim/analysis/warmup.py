@@ -106,9 +106,6 @@ def analyse_warmup(
 
 def plot_warmup(result: WarmupResult, path: str | Path, *, title: str = "") -> Path:
     """Save the cumulative-mean plot (PNG) with the MSER-5 truncation marked."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     months = pd.to_datetime(list(result.months))

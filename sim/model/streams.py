@@ -30,7 +30,10 @@ PURPOSES: tuple[str, ...] = (
     "arrivals",  # arrival times of new families
     "families",  # per-family uniforms: need, decisions, durations, exit route
     "rereferrals",  # fresh per-family uniforms when a family comes back
-    "placement",  # breakdown times, per-stay costs, step-down draws
+    # Seeds the 64-bit key of the SplitMix64 hash that gives per-child placement
+    # draws (stay costs, breakdowns, step-downs; see sim.model.placements); its
+    # stream gives only the ages of children beyond the third in a family.
+    "placement",
     "initial",  # the starting population
     "parameters",  # parameter uncertainty draws (once per replication)
 )

@@ -14,11 +14,11 @@ replications: fan charts shade P5–P95 and P25–P75 around the median.
 Examples
 --------
 >>> import sim
->>> from sim.report import charts as plots
+>>> from sim.report import charts
 >>> cfg = sim.load_config("configs/worcestershire-2016.toml")   # doctest: +SKIP
 >>> res = sim.run(cfg, replications=4)                           # doctest: +SKIP
->>> fig = plots.fan_chart(res, "looked_after")                   # doctest: +SKIP
->>> plots.save(fig, "looked-after")   # .png and .svg            # doctest: +SKIP
+>>> fig = charts.fan_chart(res, "looked_after")                  # doctest: +SKIP
+>>> charts.save(fig, "looked-after")   # .png and .svg           # doctest: +SKIP
 
 """
 

@@ -111,7 +111,7 @@ def load_results(folder: str | Path) -> RunResult:
 
     Examples
     --------
-    >>> from sim.analysis.comparison import load_results
+    >>> from sim.results.reader import load_results
     >>> res = load_results("results/worcestershire-2016")   # doctest: +SKIP
     >>> res.summary_stats().query("measure == 'looked_after'")  # doctest: +SKIP
 

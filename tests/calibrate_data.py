@@ -2,7 +2,7 @@
 
 Building them costs a few seconds (and model runs), so each is made once per
 test process and reused; tests must not modify what they get. This module
-holds no tests of its own.
+holds no tests of its own (its name keeps pytest from collecting it).
 """
 
 from __future__ import annotations
