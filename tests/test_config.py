@@ -555,6 +555,9 @@ def test_a_schedule_key_the_schema_knows_replaces_even_misdated_tables() -> None
         (("workforce", "fte"), {"2016-04-01": 150}, True),
         (("placement_types", "kinship", "weekly_cost_gbp"), {"2016-04-01": 200}, True),
         (("placement_types", "kinship", "weekly_cost_gbp"), {"distribution": "fixed"}, False),
+        # A scenario's change to one parameter of the base's distribution.
+        (("placement_types", "kinship", "weekly_cost_gbp"), {"maximum": 15000}, False),
+        (("placement_types", "kinship", "weekly_cost_gbp"), {"2016-4-1": 200}, False),
         (("exits", "age_bands", 0, "shares"), {"return_home": 1.0}, False),
         (("placement_types", "kinship"), {"capacity": 3}, False),
         (("not_in_the_schema",), {"2016-04-01": 1}, True),

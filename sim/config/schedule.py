@@ -141,10 +141,11 @@ def is_schedule(value: Any, path: Sequence[str | int] | None = None) -> bool:
 
     Where the schema (:class:`sim.config.schema.Config`) types the key at
     ``path`` (e.g. ``("placement_types", "foster_in_house", "capacity")``), it
-    decides: a table is a schedule if the key takes a :class:`Schedule`,
-    unless it names a ``distribution`` (for keys that take either). For keys
-    the schema does not know, or without ``path``, a table is taken for a
-    schedule when it has entries and all its keys are ISO dates (YYYY-MM-DD).
+    decides: a table is a schedule if the key takes only a :class:`Schedule`
+    or a number; where the key also takes another table (a distribution, as
+    ``weekly_cost_gbp`` does), if the table's keys are ISO dates (YYYY-MM-DD).
+    For keys the schema does not know, or without ``path``, a table is taken
+    for a schedule when it has entries and all its keys are ISO dates.
 
     >>> is_schedule({"2016-04-01": 230, "2017-04-01": 270})
     True
@@ -157,10 +158,23 @@ def is_schedule(value: Any, path: Sequence[str | int] | None = None) -> bool:
         return False
     field = _field_type(tuple(path)) if path else None
     if field is None:
-        return bool(value) and all(
-            isinstance(k, dt.date) or (isinstance(k, str) and _ISO_DATE.fullmatch(k)) for k in value
-        )
-    return Schedule in _members(field) and "distribution" not in value
+        return _dated(value)
+    members = _members(field)
+    if Schedule not in members:
+        return False
+    other_tables = any(
+        m is not Schedule
+        and ((isinstance(m, type) and issubclass(m, BaseModel)) or get_origin(m) in (dict, Mapping))
+        for m in members
+    )
+    return _dated(value) if other_tables else True
+
+
+def _dated(value: Mapping[Any, Any]) -> bool:
+    """Whether a table has entries and all its keys are ISO dates."""
+    return bool(value) and all(
+        isinstance(k, dt.date) or (isinstance(k, str) and _ISO_DATE.fullmatch(k)) for k in value
+    )
 
 
 def _members(tp: Any) -> list[Any]:
