@@ -3,9 +3,9 @@
 :func:`calibrate` reads and cleans the files, estimates everything the data
 can give, maps the estimates onto a template config, sets the referral rate
 so that the model reproduces the observed entries to care (by running it),
-and validates the result. :func:`write_config` writes the config with a
-comment on every key: the estimate, its interval and n, or that the value is
-an input copied from the template.
+and validates the result. :func:`write_config` writes the config, with
+tomlkit, with a comment on every key: the estimate, its interval and n, or
+that the value is an input copied from the template.
 """
 
 from __future__ import annotations
