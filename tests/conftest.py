@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _toml import dumps
+from tomlkit import dumps
 
 from sim.config import raw_config
 

@@ -11,6 +11,7 @@ from calibrate_data import TEMPLATE, calibration, calibration_outputs, synthetic
 
 from sim.calibrate import DataError, calibrate, write_config
 from sim.calibrate.mapping import INPUT_NOTE, run_start_after, warm_start_age_edges
+from sim.calibrate.writer import render_config
 from sim.config import load_config
 
 
@@ -269,3 +270,25 @@ def test_estimation_uncertainty_can_be_written_for_runs_to_draw(tmp_path):
     assert "exits.routes.return_home.duration_days.median" in specs
     path = write_config(cal, tmp_path / "u.toml")
     assert load_config(path) == cal.config
+
+
+def test_render_config_writes_comments_and_schedules_that_load_back():
+    data = {
+        "workforce": {"fte": {"2016-04-01": 150.0, "2017-04-01": 160.5}, "caseload": 18},
+        "placement_types": {"kinship": {"capacity": 40, "category": "kinship"}},
+        "exits": {"age_bands": [{"min_age_years": 0, "shares": {"return_home": 1.0}}]},
+    }
+    comments = {
+        ("workforce", "fte"): "[input] from the template",
+        ("workforce", "caseload"): "[estimated] " + "long " * 30,
+        ("exits", "age_bands", 0): "[estimated] one band",
+    }
+    text = render_config(data, comments, header="Calibrated.", sections={})
+    assert tomllib.loads(text) == data
+    lines = text.splitlines()
+    assert lines[0] == "# Calibrated."
+    assert 'fte = {"2016-04-01" = 150, "2017-04-01" = 160.5}  # [input] from the template' in lines
+    # A long comment goes on the lines above its key.
+    assert lines[lines.index("caseload = 18") - 1].startswith("# ")
+    assert "[[exits.age_bands]]  # [estimated] one band" in lines
+    assert "[placement_types]" not in lines and "[placement_types.kinship]" in lines

@@ -34,6 +34,7 @@ from sim.config import (
     Schedule,
     config_from_dict,
     deep_merge,
+    is_schedule,
     load_config,
     parse_override,
     set_dotted,
@@ -539,6 +540,33 @@ def test_schedule_table_in_a_scenario_replaces_the_base_number(
 def test_schedule_table_replaces_a_base_schedule_table_without_merging_dates() -> None:
     base = {"capacity": {"2016-04-01": 230, "2017-04-01": 260}}
     assert deep_merge(base, {"capacity": {"2018-04-01": 300}}) == {"capacity": {"2018-04-01": 300}}
+
+
+def test_a_schedule_key_the_schema_knows_replaces_even_misdated_tables() -> None:
+    # The schema, not the look of the keys, says fte is a schedule: never merged date by date.
+    base = {"workforce": {"fte": {"2016-4-1": 150}}}
+    change = {"workforce": {"fte": {"2017-4-1": 170}}}
+    assert deep_merge(base, change) == change
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "expected"),
+    [
+        (("workforce", "fte"), {"2016-04-01": 150}, True),
+        (("placement_types", "kinship", "weekly_cost_gbp"), {"2016-04-01": 200}, True),
+        (("placement_types", "kinship", "weekly_cost_gbp"), {"distribution": "fixed"}, False),
+        # A scenario's change to one parameter of the base's distribution.
+        (("placement_types", "kinship", "weekly_cost_gbp"), {"maximum": 15000}, False),
+        (("placement_types", "kinship", "weekly_cost_gbp"), {"2016-4-1": 200}, False),
+        (("exits", "age_bands", 0, "shares"), {"return_home": 1.0}, False),
+        (("placement_types", "kinship"), {"capacity": 3}, False),
+        (("not_in_the_schema",), {"2016-04-01": 1}, True),
+        (None, {"2016-04-01": 1, "later": 2}, False),
+        (("workforce", "fte"), 150, False),
+    ],
+)
+def test_is_schedule_asks_the_schema_then_the_keys(path: Any, value: Any, expected: bool) -> None:
+    assert is_schedule(value, path) is expected
 
 
 def test_deep_merge_merges_tables_key_by_key() -> None:

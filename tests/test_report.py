@@ -14,8 +14,8 @@ import matplotlib.image as mpimg
 import numpy as np
 import pandas as pd
 import pytest
-from _toml import dumps
 from model_configs import small_baseline
+from tomlkit import dumps
 
 import sim
 from sim.analysis import comparison as analysis

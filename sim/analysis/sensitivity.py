@@ -27,6 +27,7 @@ import pandas as pd
 
 from sim.analysis.comparison import partial_years, resolve_period
 from sim.config.loader import with_overrides
+from sim.config.schedule import is_schedule
 from sim.config.schema import Config
 from sim.errors import CaresimError
 from sim.experiment.backends import Backend
@@ -118,16 +119,9 @@ def check_key(config: Config, key: str) -> Any:
             hint = f"; keys there: {', '.join(options)}" if options and len(options) < 40 else ""
             raise CaresimError(f"unknown config key {key!r}: no {part!r} in {where}{hint}")
         cur = cur[part]
-    if isinstance(cur, dict) and not _is_schedule(cur) and "distribution" not in cur:
+    if isinstance(cur, dict) and not is_schedule(cur, parts) and "distribution" not in cur:
         raise CaresimError(f"config key {key!r} is a table, not a single value")
     return cur
-
-
-def _is_schedule(value: dict[str, Any]) -> bool:
-    """Whether a dumped value is a schedule (``{"2016-04-01": 22, ...}``)."""
-    return bool(value) and all(
-        isinstance(k, str) and len(k) == 10 and k[4] == "-" and k[7] == "-" for k in value
-    )
 
 
 def output_value(

@@ -24,7 +24,6 @@ from sim.calibrate.codes import CATEGORY_ORDER, ROUTE_ORDER
 from sim.calibrate.estimators import Estimates
 from sim.calibrate.rates import band_index, wilson_ci
 from sim.calibrate.survival import ParametricFit
-from sim.calibrate.toml_writer import KeyPath
 from sim.config.schedule import Schedule
 from sim.config.schema import ENTRY_CATEGORY_ORDER, Config
 
@@ -32,6 +31,7 @@ __all__ = [
     "DAYS_IN_CARE_EDGES",
     "FRONT_DOOR_STOCKS",
     "INPUT_NOTE",
+    "KeyPath",
     "Mapped",
     "front_door_at",
     "map_estimates",
@@ -39,6 +39,9 @@ __all__ = [
     "warm_start_age_edges",
     "warm_start_groups",
 ]
+
+KeyPath = tuple[str | int, ...]
+"""A key path: table names, keys and array indices."""
 
 INPUT_NOTE = "[input] national default from template: fill in"
 #: Bands of days in care for the starting population (the last is open-ended).
@@ -65,7 +68,7 @@ class Mapped:
     data
         The config dict (validates with :func:`sim.config.config_from_dict`).
     comments
-        Comment per key path (see :func:`sim.calibrate.toml_writer.render_toml`).
+        Comment per key path (see :func:`sim.calibrate.writer.render_config`).
     sections
         Comment above tables.
     estimated

@@ -3,9 +3,9 @@
 :func:`calibrate` reads and cleans the files, estimates everything the data
 can give, maps the estimates onto a template config, sets the referral rate
 so that the model reproduces the observed entries to care (by running it),
-and validates the result. :func:`write_config` writes the config with a
-comment on every key: the estimate, its interval and n, or that the value is
-an input copied from the template.
+and validates the result. :func:`write_config` writes the config, with
+tomlkit, with a comment on every key: the estimate, its interval and n, or
+that the value is an input copied from the template.
 """
 
 from __future__ import annotations
@@ -19,15 +19,18 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import tomlkit
+from tomlkit.items import AoT, Comment, Item, KeyType, SingleKey, Table, Trivia
+from tomlkit.toml_document import TOMLDocument
 
 from sim.calibrate.cleaning import CleanData, clean_episodes
 from sim.calibrate.errors import DataError
 from sim.calibrate.estimators import Estimates, estimate
 from sim.calibrate.loader import Loaded903, load_903, load_cin, truncate
-from sim.calibrate.mapping import INPUT_NOTE, Mapped, front_door_at, map_estimates
+from sim.calibrate.mapping import INPUT_NOTE, KeyPath, Mapped, front_door_at, map_estimates
 from sim.calibrate.model_entries import ModelEntries, Runner, model_entries_per_year
-from sim.calibrate.toml_writer import KeyPath, render_toml
 from sim.config import config_from_dict, load_config, raw_config, with_overrides
+from sim.config.schedule import is_schedule
 from sim.config.schema import Config
 from sim.errors import CaresimError
 
@@ -458,10 +461,174 @@ def _input_comments(data: Mapping[str, Any], comments: dict[KeyPath, str]) -> di
     return out
 
 
+#: Keys whose tables are written on one line, like distributions and schedules.
+_INLINE_KEYS = frozenset({"shares", "durations_days", "order"})
+#: Longest line a comment is put at the end of; longer ones go on lines above.
+_LINE_WIDTH = 96
+
+
 def _inline(path: KeyPath, node: Mapping[str, Any]) -> bool:
-    if "distribution" in node or (path and path[-1] in {"shares", "durations_days", "order"}):
-        return True
-    return bool(node) and all(isinstance(k, str) and len(k) == 10 and k[4] == "-" for k in node)
+    """Whether the table ``node`` at ``path`` is written on one line."""
+    return (
+        "distribution" in node or bool(path and path[-1] in _INLINE_KEYS) or is_schedule(node, path)
+    )
+
+
+def _comment_lines(text: str) -> list[Comment]:
+    """``text`` as ``#`` lines of at most ~100 characters, each keeping its indent."""
+    out = []
+    for para in text.splitlines() or [""]:
+        lead = para[: len(para) - len(para.lstrip())]
+        line = ""
+        for word in para.split():
+            if line and len(lead) + len(line) + len(word) + 1 > _LINE_WIDTH:
+                out.append(f"{lead}{line}")
+                line = word
+            else:
+                line = f"{line} {word}" if line else word
+        out.append(f"{lead}{line}" if line else "")
+    return [Comment(Trivia(comment_ws="", comment=f"# {t}" if t else "#")) for t in out]
+
+
+def _toml_value(path: KeyPath, value: Any) -> Item:
+    """``value`` as a tomlkit item; tables (distributions, schedules, shares) inline."""
+    if isinstance(value, Mapping):
+        table = tomlkit.inline_table()
+        dated = is_schedule(value, path)
+        for k, v in value.items():
+            if v is not None:
+                # Dates as keys are quoted, as in the shipped configs.
+                key = SingleKey(k, KeyType.Basic) if dated else k
+                table.append(key, _toml_value((*path, k), v))
+        return table
+    if isinstance(value, list | tuple):
+        array = tomlkit.array()
+        array.extend(_toml_value(path, v) for v in value)
+        return array
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{'.'.join(map(str, path))} = {value!r} cannot be written to TOML")
+        if value.is_integer() and abs(value) < 1e15:
+            value = int(value)  # 230 reads better than 230.0, and loads the same
+    return tomlkit.item(value)
+
+
+_Parts = list[tuple[str, Any]]
+
+
+def _split(path: KeyPath, data: Mapping[str, Any]) -> tuple[_Parts, _Parts, _Parts]:
+    """A table's ``key = value`` lines, its tables and its arrays of tables (None left out)."""
+    keys: _Parts = []
+    tables: _Parts = []
+    arrays: _Parts = []
+    for k, v in data.items():
+        if v is None:
+            continue
+        if isinstance(v, Mapping) and not _inline((*path, k), v):
+            tables.append((k, v))
+        elif isinstance(v, list | tuple) and v and all(isinstance(x, Mapping) for x in v):
+            arrays.append((k, v))
+        else:
+            keys.append((k, v))
+    return keys, tables, arrays
+
+
+def _fill(
+    container: TOMLDocument | Table,
+    path: KeyPath,
+    data: Mapping[str, Any],
+    comments: Mapping[KeyPath, str],
+    sections: Mapping[KeyPath, str],
+) -> None:
+    """Add ``data`` (the table at ``path``) to ``container``: keys, then tables, then arrays."""
+    keys, tables, arrays = _split(path, data)
+    for k, v in keys:
+        item = _toml_value((*path, k), v)
+        note = comments.get((*path, k))
+        if note and len(k) + len(item.as_string()) + len(note) + 5 <= _LINE_WIDTH:
+            item.comment(note)
+            item.trivia.comment_ws = "  "
+        elif note:
+            for line in _comment_lines(note):
+                container.add(line)
+        container.add(k, item)
+    for k, v in tables:
+        here = (*path, k)
+        sub_keys, sub_tables, sub_arrays = _split(here, v)
+        # A table holding only tables needs no header of its own (no bare [placement_types]).
+        bare = not sub_keys and bool(sub_tables or sub_arrays) and here not in comments
+        table = tomlkit.table(is_super_table=bare)
+        _heading(table, comments.get(here))
+        _fill(table, here, v, comments, sections)
+        _add_section(container, k, table, sections.get(here))
+    for k, v in arrays:
+        here = (*path, k)
+        aot = tomlkit.aot()
+        for i, entry in enumerate(v):
+            table = tomlkit.table()
+            _heading(table, comments.get((*here, i)))
+            _fill(table, (*here, i), entry, comments, sections)
+            aot.append(table)
+        _add_section(container, k, aot, sections.get(here))
+
+
+def _heading(table: Table, note: str | None) -> None:
+    """Comment a table: on its header line if short, else as its first lines."""
+    if note and len(note) <= 70:
+        table.comment(note)
+        table.trivia.comment_ws = "  "
+    elif note:
+        for line in _comment_lines(note):
+            table.add(line)
+
+
+def _add_section(
+    container: TOMLDocument | Table, key: str, item: Table | AoT, note: str | None
+) -> None:
+    """Add a table or array of tables, with ``note`` on the lines above its header."""
+    if not note:
+        container.add(key, item)
+        return
+    container.add(tomlkit.nl())
+    for line in _comment_lines(note):
+        container.add(line)
+    container.add(key, item)
+    # tomlkit separates a header from the comment above it by a blank line; keep them together.
+    first = item if isinstance(item, Table) else item[0]
+    first.trivia.indent = ""
+
+
+def render_config(
+    data: Mapping[str, Any],
+    comments: Mapping[KeyPath, str],
+    *,
+    header: str = "",
+    sections: Mapping[KeyPath, str] | None = None,
+) -> str:
+    """``data`` as TOML text (written by tomlkit) with ``comments`` on their keys.
+
+    Parameters
+    ----------
+    data
+        The config as plain Python values (None values are left out).
+    comments
+        Comment for a key, by path, e.g. ``("referrals", "rate_per_year")``;
+        for an array-of-tables entry, the path of the entry, e.g.
+        ``("placement_policy", "entry", 0)``. Short ones end the key's line,
+        longer ones go on the lines above it.
+    header
+        Comment block written first.
+    sections
+        Comment written above a table's header, by the table's path.
+
+    """
+    doc = tomlkit.document()
+    if header:
+        for line in _comment_lines(header):
+            doc.add(line)
+        doc.add(tomlkit.nl())
+    _fill(doc, (), data, comments, sections or {})
+    return tomlkit.dumps(doc)
 
 
 def write_config(calibration: Calibration, path: str | Path) -> Path:
@@ -506,7 +673,7 @@ def write_config(calibration: Calibration, path: str | Path) -> Path:
         ]
     )
     comments = _input_comments(mapped.data, mapped.comments)
-    text = render_toml(mapped.data, comments, header=header, section_comments=mapped.sections)
+    text = render_config(mapped.data, comments, header=header, sections=mapped.sections)
     out.write_text(text, encoding="utf-8")
     loaded = load_config(out)
     if loaded.model_dump() != calibration.config.model_dump():

@@ -10,7 +10,7 @@ from sim.config.loader import (
     set_dotted,
     with_overrides,
 )
-from sim.config.schedule import Schedule
+from sim.config.schedule import Schedule, is_schedule
 from sim.config.schema import CATEGORIES, ENTRY_CATEGORY_ORDER, EXIT_ROUTES, Config
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "Schedule",
     "config_from_dict",
     "deep_merge",
+    "is_schedule",
     "load_config",
     "parse_override",
     "raw_config",

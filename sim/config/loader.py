@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from sim.config.schedule import is_schedule
 from sim.config.schema import Config
 from sim.errors import ConfigError
 
@@ -35,30 +36,35 @@ __all__ = [
 
 
 def deep_merge(base: Mapping[str, Any], change: Mapping[str, Any]) -> dict[str, Any]:
-    """Return ``base`` updated by ``change``; nested tables merge, other values replace."""
+    """Return ``base`` updated by ``change``; nested tables merge, other values replace.
+
+    Both are config dicts (or parts of one from the top): the key paths tell,
+    by the schema, which tables are schedules (see :func:`is_schedule`).
+    """
+    return _merge(base, change, ())
+
+
+def _merge(
+    base: Mapping[str, Any], change: Mapping[str, Any], path: tuple[str, ...]
+) -> dict[str, Any]:
     out = copy.deepcopy(dict(base))
     for key, value in change.items():
+        here = (*path, key)
         if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
             # A schedule written as a table replaces, never merges, the base's; so
             # does a distribution of another family (its keys differ).
             if (
-                _looks_like_schedule(value)
-                or _looks_like_schedule(out[key])
+                is_schedule(value, here)
+                or is_schedule(out[key], here)
                 or value.get("distribution", out[key].get("distribution"))
                 != out[key].get("distribution")
             ):
                 out[key] = copy.deepcopy(dict(value))
             else:
-                out[key] = deep_merge(out[key], value)
+                out[key] = _merge(out[key], value, here)
         else:
             out[key] = copy.deepcopy(value)
     return out
-
-
-def _looks_like_schedule(value: Mapping[str, Any]) -> bool:
-    if not value:
-        return False
-    return all(isinstance(k, str) and len(k) == 10 and k[4] == "-" and k[7] == "-" for k in value)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

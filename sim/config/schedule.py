@@ -8,18 +8,28 @@ or as a table from ISO dates to values, the value holding from its date until
 the next one (before the first date the first value holds)::
 
     capacity = { "2016-04-01" = 230, "2017-10-01" = 250, "2018-04-01" = 270 }
+
+:func:`is_schedule` tells whether a table in a config is such a schedule; the
+loader (merging ``extends`` chains), the key checks of the analyses and the
+calibrated-config writer all use it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
+import re
+import types
 from bisect import bisect_right
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, model_serializer, model_validator
 
-__all__ = ["Schedule"]
+__all__ = ["Schedule", "is_schedule"]
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 # Date given to the single step of a constant: before any date a config uses.
 _CONSTANT_DATE = dt.date(1900, 1, 1)
@@ -122,3 +132,82 @@ class Schedule(BaseModel):
         if len(self.steps) == 1:
             return self.steps[0][1]
         return {d.isoformat(): v for d, v in self.steps}
+
+
+def is_schedule(value: Any, path: Sequence[str | int] | None = None) -> bool:
+    """Whether ``value``, at ``path`` in a config, is a schedule written as a dated table.
+
+    ``path`` holds table names, keys and array indices, from the top of the config.
+
+    Where the schema (:class:`sim.config.schema.Config`) types the key at
+    ``path`` (e.g. ``("placement_types", "foster_in_house", "capacity")``), it
+    decides: a table is a schedule if the key takes only a :class:`Schedule`
+    or a number; where the key also takes another table (a distribution, as
+    ``weekly_cost_gbp`` does), if the table's keys are ISO dates (YYYY-MM-DD).
+    For keys the schema does not know, or without ``path``, a table is taken
+    for a schedule when it has entries and all its keys are ISO dates.
+
+    >>> is_schedule({"2016-04-01": 230, "2017-04-01": 270})
+    True
+    >>> is_schedule({"2016-4-1": 230}, ("workforce", "fte"))
+    True
+    >>> is_schedule({"fostering": 0.7}, ("placement_policy", "entry", 0, "shares"))
+    False
+    """
+    if not isinstance(value, Mapping):
+        return False
+    field = _field_type(tuple(path)) if path else None
+    if field is None:
+        return _dated(value)
+    members = _members(field)
+    if Schedule not in members:
+        return False
+    other_tables = any(
+        m is not Schedule
+        and ((isinstance(m, type) and issubclass(m, BaseModel)) or get_origin(m) in (dict, Mapping))
+        for m in members
+    )
+    return _dated(value) if other_tables else True
+
+
+def _dated(value: Mapping[Any, Any]) -> bool:
+    """Whether a table has entries and all its keys are ISO dates."""
+    return bool(value) and all(
+        isinstance(k, dt.date) or (isinstance(k, str) and _ISO_DATE.fullmatch(k)) for k in value
+    )
+
+
+def _members(tp: Any) -> list[Any]:
+    """The types a field annotation allows: unions and ``Annotated`` unwrapped."""
+    if get_origin(tp) is Annotated:
+        return _members(get_args(tp)[0])
+    if get_origin(tp) in (Union, types.UnionType):
+        return [m for arg in get_args(tp) for m in _members(arg)]
+    return [tp]
+
+
+@functools.cache
+def _field_type(path: tuple[str | int, ...]) -> Any | None:
+    """Annotation of the config key at ``path``; None where the schema does not say."""
+    from sim.config.schema import Config  # the schema imports this module
+
+    tp: Any = Config
+    for part in path:
+        tp = _child_type(tp, part)
+        if tp is None or tp is Any:
+            return None
+    return tp
+
+
+def _child_type(tp: Any, part: str | int) -> Any | None:
+    for member in _members(tp):
+        origin = get_origin(member)
+        if isinstance(member, type) and issubclass(member, BaseModel) and member is not Schedule:
+            field = member.model_fields.get(part) if isinstance(part, str) else None
+            if field is not None:
+                return field.annotation
+        elif origin in (dict, Mapping) and isinstance(part, str):
+            return get_args(member)[1]
+        elif origin in (list, tuple, Sequence) and isinstance(part, int):
+            return get_args(member)[0]
+    return None
