@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -236,3 +237,75 @@ def test_replications_with_different_rows_fall_back_to_tidy_statistics():
     assert same is not None and same["mean"].tolist() == [1.0, 1.0]
     assert _matrix_stats(table([["a", "b"], ["a"], ["a", "b"]])) is None
     assert _matrix_stats(table([["a", "b"], ["b", "a"]])) is None
+
+
+def _damage(path: Path, how: str) -> None:
+    if how == "truncated":
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 2])
+    elif how == "emptied":
+        path.write_bytes(b"")
+    else:  # garbage
+        path.write_bytes(os.urandom(path.stat().st_size))
+
+
+@pytest.mark.parametrize("kind", ["summary", "timeseries"])
+@pytest.mark.parametrize("how", ["truncated", "emptied", "garbage"])
+def test_resume_sets_a_damaged_part_aside_and_equals_the_uninterrupted_run(
+    tmp_path, uninterrupted, how, kind, capsys
+):
+    out = tmp_path / "copy"
+    shutil.copytree(uninterrupted, out)
+    for name in ("summary.csv", "summary.parquet", "timeseries.parquet", "summary_stats.csv"):
+        (out / name).unlink()
+    victim = sorted((out / "parts").glob(f"{kind}-*.parquet"))[1]
+    _damage(victim, how)
+
+    assert main(["check", str(out)]) == 1
+    report = capsys.readouterr().out
+    assert "damaged: replications" in report and victim.name in report
+
+    assert main(["run", "--resume", str(out), "--backend", "serial"]) == 0
+    said = capsys.readouterr().out
+    assert "damaged part(s) set aside" in said and "Traceback" not in said
+    assert _finals(out) == _finals(uninterrupted)
+    assert any((out / "damaged").iterdir())  # kept for inspection, not deleted
+    assert main(["check", str(out)]) == 0
+
+
+def test_a_garbage_manifest_is_reported_in_words(tmp_path, uninterrupted, capsys):
+    out = tmp_path / "copy"
+    shutil.copytree(uninterrupted, out)
+    (out / "manifest.json").write_bytes(b"\x00\xffnot json")
+    assert main(["run", "--resume", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "manifest.json is damaged" in err and "Traceback" not in err
+    (out / "manifest.json").write_text('{"status": "running"}')
+    assert main(["check", str(out)]) == 2
+    assert "lacks the config and seed" in capsys.readouterr().err
+
+
+def test_two_processes_cannot_resume_one_folder_at_once(tmp_path, uninterrupted):
+    out = tmp_path / "copy"
+    shutil.copytree(uninterrupted, out)
+    first = ResultStore.open(out)
+    with pytest.raises(CaresimError, match="in use by another caresim process"):
+        ResultStore.open(out)
+    first._lock_handle.close()  # the first process ends
+    ResultStore.open(out)
+
+
+def test_a_run_whose_replications_all_fail_says_so_in_words(
+    tmp_path, baseline_path_module, monkeypatch, capsys
+):
+    def boom(*_args, **_kwargs):
+        raise ValueError("the model broke")
+
+    monkeypatch.setattr(sim.experiment.runner, "simulate", boom)
+    out = tmp_path / "all-failed"
+    argv = ["run", str(baseline_path_module), "-n", "2", "--years", "1", "--out", str(out)]
+    assert main([*argv, "--backend", "serial"]) == 2
+    err = capsys.readouterr().err
+    assert "every replication failed" in err and "the model broke" in err
+    assert "Traceback" not in err
+    assert json.loads((out / "manifest.json").read_text())["status"] == "failed"

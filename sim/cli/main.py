@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sim._version import __version__
-from sim.cli.run import run_command, validate_command
+from sim.cli.run import check_command, run_command, validate_command
 from sim.cli.scenarios import compare_command, sweep_command, warmup_command
 from sim.cli.support import DEFAULT_REPLICATIONS, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from sim.defaults import DEFAULT_SEED
@@ -181,6 +181,14 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     g.add_argument("--min-replications", type=int, default=10, help="first batch size (default 10)")
     _add_backend_args(p_run)
     p_run.set_defaults(func=run_command)
+
+    p_chk = sub.add_parser(
+        "check",
+        help="check that a result folder is whole (damaged parts, missing replications)",
+        description="Read every part of a result folder back and say what a resume would redo.",
+    )
+    p_chk.add_argument("folder", metavar="DIR")
+    p_chk.set_defaults(func=check_command)
 
     p_val = sub.add_parser("validate", help="check a config and describe it")
     p_val.add_argument("config")

@@ -24,7 +24,7 @@ from sim.cli.tables import summary_table
 from sim.defaults import DEFAULT_SEED
 from sim.errors import CaresimError
 
-__all__ = ["run_command", "validate_command"]
+__all__ = ["check_command", "run_command", "validate_command"]
 
 
 def _precision_target(args: argparse.Namespace) -> Any:
@@ -161,4 +161,32 @@ def validate_command(args: argparse.Namespace) -> int:
     cfg = load_config(args.config)
     print(f"{args.config}: valid\n")
     print(cfg.describe())
+    return EXIT_OK
+
+
+def check_command(args: argparse.Namespace) -> int:
+    """``caresim check DIR``: is a result folder whole? Changes nothing."""
+    from sim.results.store import ResultStore
+
+    store = ResultStore.inspect(args.folder)
+    m = store.manifest
+    n = int(m.get("replications", 0))
+    done = store.done()
+    damaged = store.damaged_parts()
+    lost = sum(b - a + 1 for (a, b), _ in damaged)
+    failures = store.failures()
+    print(f"{args.folder}: {m.get('status', 'unknown')}; seed {m.get('seed')}")
+    print(f"  replications: {len(done) - lost} of {n} whole on disk, {len(failures)} failed")
+    for (a, b), why in damaged:
+        print(f"  damaged: replications {a}..{b}: {why}")
+    temporary = [p for p in store.root.rglob(".*.tmp-*")]
+    if temporary:
+        print(f"  {len(temporary)} temporary file(s) from an interrupted write (removed on resume)")
+    if damaged or len(done) - lost < n:
+        print(
+            f"  `caresim run --resume {args.folder}` sets damaged parts aside and runs "
+            "the missing replications"
+        )
+        return EXIT_FAILED
+    print("  every part reads back whole")
     return EXIT_OK

@@ -303,6 +303,12 @@ def run_to_folder(
                 status="running", backend=backend.name, workers=backend.workers, finished=None
             )
             todo = len(set(indices) - store.done())
+            if on_start is not None and store.set_aside_now:
+                on_start(
+                    f"{out}: {len(store.set_aside_now)} damaged part(s) set aside in "
+                    f"{out}/damaged/ and their replications run again: "
+                    + "; ".join(why for _, why in store.set_aside_now)
+                )
             if on_start is not None:
                 what = (
                     f"replications until the 95% CI half-width of {', '.join(precision.measures)} "
@@ -354,6 +360,15 @@ def run_to_folder(
                 raise
             store.update_manifest(status="interrupted")
             raise RunInterrupted(out, len(store.done())) from None
+    if not store.done():
+        store.update_manifest(status="failed")
+        first = failures[0].describe() if failures else "no replication finished"
+        raise CaresimError(
+            f"every replication failed, so there is nothing to combine in {out}/ "
+            f"(tracebacks in {out}/failures/). The first: {first}. Check the config "
+            "(`caresim validate`) or run one replication alone with --only-replication 0 "
+            "--backend serial"
+        )
     files = store.finalize(timeseries_format=timeseries_format)
     missing = sorted(set(range(replications)) - store.done())
     status = "complete" if not missing else ("failed" if failures else "incomplete")

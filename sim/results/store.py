@@ -132,6 +132,9 @@ class ResultStore:
         self.parts = self.root / "parts"
         self.failure_dir = self.root / "failures"
         self._done: dict[int, tuple[int, int]] = {}  # replication -> its part's range
+        self._lock_handle: Any = None
+        #: Damaged parts :meth:`open` set aside: ``((first, last), why)``.
+        self.set_aside_now: list[tuple[tuple[int, int], str]] = []
         self._scan()
 
     # ------------------------------------------------------------- opening
@@ -157,30 +160,129 @@ class ResultStore:
         except OSError as exc:
             raise CaresimError(f"cannot create the output folder {root}: {exc}") from None
         store = cls(root, dict(manifest))
+        store._lock()
         store.manifest.setdefault("status", "running")
         store.write_manifest()
         return store
 
-    @classmethod
-    def open(cls, root: str | Path) -> ResultStore:
-        """Open an existing store to resume it, discarding incomplete parts."""
-        root = Path(root)
+    @staticmethod
+    def _read_manifest(root: Path, what: str) -> dict[str, Any]:
         path = root / MANIFEST
         if not path.is_file():
             raise CaresimError(
-                f"--resume {root}: no {MANIFEST} there, so it is not a caresim result folder "
+                f"{what} {root}: no {MANIFEST} there, so it is not a caresim result folder "
                 "(start a new batch with --out instead)"
             )
         try:
             manifest = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise CaresimError(f"--resume {root}: cannot read {MANIFEST}: {exc}") from None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise CaresimError(
+                f"{what} {root}: {MANIFEST} is damaged ({type(exc).__name__}: {exc}); the "
+                "results in parts/ are intact, but without the manifest the config and seed "
+                "they were made with are unknown: start a new batch with --out"
+            ) from None
         if not isinstance(manifest, dict) or "config" not in manifest or "seed" not in manifest:
-            raise CaresimError(f"--resume {root}: {MANIFEST} has no config and seed")
+            raise CaresimError(
+                f"{what} {root}: {MANIFEST} lacks the config and seed (it is incomplete or "
+                "not caresim's); start a new batch with --out"
+            )
+        return manifest
+
+    @classmethod
+    def inspect(cls, root: str | Path) -> ResultStore:
+        """Open a store to look at it (``caresim check``): no lock, nothing changed."""
+        root = Path(root)
+        return cls(root, cls._read_manifest(root, "check"))
+
+    @classmethod
+    def open(cls, root: str | Path) -> ResultStore:
+        """Open an existing store to resume it.
+
+        Temporary files and incomplete parts are deleted; damaged parts are
+        set aside in ``damaged/`` so that their replications run again.
+        """
+        root = Path(root)
+        manifest = cls._read_manifest(root, "--resume")
         (root / "parts").mkdir(exist_ok=True)
         store = cls(root, manifest)
+        store._lock()
         store._clean()
+        store.set_aside_now = store.set_aside_damaged()
         return store
+
+    # ------------------------------------------------------------ checking
+    def _lock(self) -> None:
+        """Hold an exclusive lock on the folder while this process uses it."""
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not POSIX: no lock, as before
+            return
+        handle = open(self.root / ".lock", "a+")  # noqa: SIM115 - held for the process
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            raise CaresimError(
+                f"{self.root} is in use by another caresim process (a run or resume of the "
+                "same folder); wait for it to finish, or stop it first"
+            ) from None
+        self._lock_handle = handle
+
+    def damaged_parts(self) -> list[tuple[tuple[int, int], str]]:
+        """Parts that cannot be read back whole: ``((first, last), why)`` per range.
+
+        Every file of a range (summary, time series, parameters) is opened
+        and its replications checked against the range its name gives. A
+        truncated, emptied or garbage file is damaged.
+        """
+        bad = []
+        for r in sorted(set(self._done.values())):
+            why = self._check_range(r)
+            if why:
+                bad.append((r, why))
+        return bad
+
+    def _check_range(self, r: tuple[int, int]) -> str:
+        expected = set(range(r[0], r[1] + 1))
+        uncertain = bool(self.manifest.get("parameter_uncertainty"))
+        kinds = ["summary", "timeseries"] + (["parameters"] if uncertain else [])
+        for kind in kinds:
+            path = self._part(kind, r)
+            if not path.is_file():
+                return f"{path.name} is missing"
+            try:
+                table = pq.read_table(path, columns=["replication"])
+            except (OSError, ValueError, pa.ArrowException) as exc:
+                first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+                return f"{path.name} cannot be read ({first})"
+            found = set(table.column("replication").to_pylist())
+            if kind != "parameters" and found != expected:
+                return f"{path.name} holds replications other than {r[0]}..{r[1]}"
+        return ""
+
+    def set_aside_damaged(self) -> list[tuple[tuple[int, int], str]]:
+        """Move damaged parts to ``damaged/`` so their replications are run again.
+
+        Returns what was set aside. Nothing is deleted: the files stay in
+        ``damaged/`` for inspection.
+        """
+        bad = self.damaged_parts()
+        if not bad:
+            return bad
+        aside = self.root / "damaged"
+        aside.mkdir(exist_ok=True)
+        for r, _why in bad:
+            for kind in ("summary", "timeseries", "parameters"):
+                path = self._part(kind, r)
+                if path.exists():
+                    os.replace(path, aside / f"{path.name}.{_now().replace(':', '')}")
+            for k in range(r[0], r[1] + 1):
+                self._done.pop(k, None)
+        self.manifest["set_aside"] = [
+            *self.manifest.get("set_aside", []),
+            *({"replications": [a, b], "why": why, "when": _now()} for (a, b), why in bad),
+        ]
+        return bad
 
     def _scan(self) -> None:
         self._done.clear()
