@@ -241,3 +241,29 @@ def test_a_missing_optional_package_names_the_extra_to_install(monkeypatch, caps
     assert main(["validate", str(BASELINE)]) == 2
     err = capsys.readouterr().err
     assert "pip install 'caresim[analysis]'" in err and "Traceback" not in err
+
+
+def test_compare_prints_years_as_columns_and_takes_any_summary_measure(
+    tmp_path, write_toml, capsys
+):
+    scenario = write_toml(
+        "more-fostering.toml",
+        {"extends": str(BASELINE), "placement_types": {"foster_in_house": {"capacity": 280}}},
+    )
+    argv = ["compare", str(BASELINE), str(scenario), "-n", "2", "--years", "2"]
+    argv += ["--out", str(tmp_path / "cmp"), "--backend", "serial"]
+    assert main([*argv, "--measure", "moves_per_child", "--measure", "entries"]) == 0
+    out = capsys.readouterr().out
+    header = next(line for line in out.splitlines() if "2016-17" in line)
+    assert "2017-18" in header  # financial years side by side
+    assert "Placement moves per child" in out and "Children starting care" in out
+    assert "Total spend" not in out  # only the measures asked for
+
+
+def test_compare_refuses_a_misspelt_measure_before_running(tmp_path, write_toml, capsys):
+    scenario = write_toml("s.toml", {"extends": str(BASELINE)})
+    argv = ["compare", str(BASELINE), str(scenario), "--measure", "cost_totl_gbp"]
+    assert main([*argv, "--out", str(tmp_path / "c")]) == 2
+    err = capsys.readouterr().err
+    assert "cost_totl_gbp" in err and "cost_total_gbp" in err
+    assert not (tmp_path / "c" / "summary.parquet").exists()

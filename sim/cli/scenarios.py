@@ -81,6 +81,15 @@ def compare_command(args: argparse.Namespace) -> int:
     _check_common(args)
     if len(args.configs) < 2:
         raise CaresimError("caresim compare needs a base config and at least one scenario")
+    if args.measure:
+        from sim.results.tables import SUMMARY_MEASURES
+
+        unknown = [m for m in args.measure if m not in SUMMARY_MEASURES]
+        if unknown:
+            raise CaresimError(
+                f"--measure {', '.join(unknown)}: not a summary measure; the summary "
+                f"measures are: {', '.join(SUMMARY_MEASURES)}"
+            )
     labels = _labels(args.configs)
     configs = {label: _load(path, args) for label, path in zip(labels, args.configs, strict=True)}
     seed = DEFAULT_SEED if args.seed is None else args.seed
@@ -121,7 +130,7 @@ def compare_command(args: argparse.Namespace) -> int:
         },
     )
     _say(args, "Paired differences (same seed: common random numbers)\n")
-    _say(args, difference_table(diffs))
+    _say(args, difference_table(diffs, args.measure))
     _say(
         args,
         f"\nWritten to {out}/ (compare.csv, summary_stats.csv, summary.parquet, manifest.json)",

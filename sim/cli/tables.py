@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sim.analysis.measures import KEY_MEASURES, format_range, format_value, label_of
+from sim.analysis.measures import (
+    KEY_MEASURES,
+    MEASURES,
+    Measure,
+    format_range,
+    format_value,
+    label_of,
+)
 
 __all__ = ["difference_table", "summary_table", "year_of"]
 
@@ -17,31 +25,19 @@ def year_of(period: str) -> str:
     return period
 
 
-def summary_table(stats: Any) -> str:
-    """Key measures by financial year: the median, with P10–P90 on the line below.
+Cells = dict[str, tuple[str, str]]
 
-    Snapshots on 31 March sit in the column of the financial year they end.
-    """
-    years: list[str] = []
-    rows: list[tuple[str, dict[str, tuple[str, str]]]] = []
-    for m in KEY_MEASURES:
-        measure, kind = m.name, m.style
-        label = "  " + m.label if m.indent else label_of(m.name)
-        sel = stats[stats["measure"] == measure]
-        if sel.empty:
-            continue
-        cells: dict[str, tuple[str, str]] = {}
-        for _, r in sel.iterrows():
-            year = year_of(str(r["period"]))
-            if year not in years:
-                years.append(year)
-            spread = format_range(r["p10"], r["p90"], kind)
-            cells[year] = (format_value(r["p50"], kind), f"({spread})" if spread else "")
-        rows.append((label, cells))
-    years.sort()
+
+def _year_table(rows: Sequence[tuple[str, Cells]]) -> str:
+    """Rows of (label, {year: (first line, second line)}) as a table, years as columns."""
+    # Periods that are not a financial year ("all": the whole reported run) go last.
+    years = sorted({y for _, cells in rows for y in cells}, key=lambda y: (not y[:4].isdigit(), y))
+    if not rows:
+        return "(no rows)"
     width = max([len(c) for _, cells in rows for pair in cells.values() for c in pair] + [7]) + 2
     label_w = max(len(label) for label, _ in rows) + 2
-    out = [" " * label_w + "".join(y.rjust(width) for y in years)]
+    heads = {"all": "whole run"}
+    out = [" " * label_w + "".join(heads.get(y, y).rjust(width) for y in years)]
     for label, cells in rows:
         out.append(
             label.ljust(label_w) + "".join(cells.get(y, ("-", ""))[0].rjust(width) for y in years)
@@ -50,19 +46,57 @@ def summary_table(stats: Any) -> str:
     return "\n".join(out)
 
 
-def difference_table(diffs: Any) -> str:
-    """Mean paired difference and its 95% CI for the key measures."""
-    lines = []
+def _measures(names: Sequence[str] | None) -> list[Measure]:
+    if not names:
+        return list(KEY_MEASURES)
+    return [MEASURES.get(n) or Measure(n, label_of(n), "", "flow", "num") for n in names]
+
+
+def summary_table(stats: Any) -> str:
+    """Key measures by financial year: the median, with P10–P90 on the line below.
+
+    Snapshots on 31 March sit in the column of the financial year they end.
+    """
+    rows: list[tuple[str, Cells]] = []
+    for m in KEY_MEASURES:
+        sel = stats[stats["measure"] == m.name]
+        if sel.empty:
+            continue
+        cells: Cells = {}
+        for _, r in sel.iterrows():
+            spread = format_range(r["p10"], r["p90"], m.style)
+            cells[year_of(str(r["period"]))] = (
+                format_value(r["p50"], m.style),
+                f"({spread})" if spread else "",
+            )
+        rows.append(("  " + m.label if m.indent else label_of(m.name), cells))
+    return _year_table(rows)
+
+
+def difference_table(diffs: Any, measures: Sequence[str] | None = None) -> str:
+    """Per scenario: the mean paired difference by financial year, its 95% CI below.
+
+    ``measures`` picks and orders the rows (default: the key measures).
+    """
+    blocks = []
     for scenario, by_scenario in diffs.groupby("scenario", sort=False):
-        lines.append(f"{scenario} − base")
-        for m in KEY_MEASURES:
-            measure, label, kind = m.name, label_of(m.name), m.style
-            rows = by_scenario[by_scenario["measure"] == measure]
-            for _, r in rows.iterrows():
-                lines.append(
-                    f"  {label.strip():<38} {r['period']:<11} "
-                    f"{format_value(r['mean'], kind, signed=True):>9} "
-                    f"(95% CI {format_value(r['ci95_low'], kind, signed=True)} to "
-                    f"{format_value(r['ci95_high'], kind, signed=True)})"
+        rows: list[tuple[str, Cells]] = []
+        n = int(by_scenario["n"].max()) if len(by_scenario) else 0
+        for m in _measures(measures):
+            sel = by_scenario[by_scenario["measure"] == m.name]
+            if sel.empty:
+                continue
+            cells: Cells = {}
+            for _, r in sel.iterrows():
+                lo = format_value(r["ci95_low"], m.style, signed=True)
+                hi = format_value(r["ci95_high"], m.style, signed=True)
+                cells[year_of(str(r["period"]))] = (
+                    format_value(r["mean"], m.style, signed=True),
+                    f"({lo} to {hi})",
                 )
-    return "\n".join(lines)
+            rows.append(("  " + m.label if m.indent else label_of(m.name), cells))
+        blocks.append(
+            f"{scenario} − base: mean paired difference, 95% CI below ({n} replications)\n"
+            + _year_table(rows)
+        )
+    return "\n\n".join(blocks)
