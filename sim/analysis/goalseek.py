@@ -36,6 +36,7 @@ from sim.analysis.comparison import partial_years, resolve_period
 from sim.analysis.sensitivity import check_key, output_value, parse_output
 from sim.config.loader import with_overrides
 from sim.config.schema import Config
+from sim.defaults import DEFAULT_SEED
 from sim.errors import CaresimError, ConfigError
 from sim.experiment.backends import Backend, make_backend
 from sim.experiment.scenarios import evaluate
@@ -296,6 +297,29 @@ def _bisect(
     return hi
 
 
+def _search_range(
+    config: Config,
+    key: str,
+    low: float | None,
+    high: float | None,
+    *,
+    integer: bool,
+    base: float | None,
+) -> tuple[float, float]:
+    """The interval goal-seek searches: as given, or chosen for a whole-number key."""
+    if (low is None or high is None) and not integer:
+        raise CaresimError(f"give --low and --high for {key} (not a whole-number key)")
+    if low is None:
+        low = _default_low(config, key)
+    if high is None:
+        high = float(max(2 * (base or 0), low + 10))
+    if integer:
+        low, high = float(math.floor(low)), float(math.ceil(high))
+    if not high > low:
+        raise CaresimError(f"--high ({high:g}) must exceed --low ({low:g})")
+    return low, high
+
+
 def goal_seek(
     config: Config,
     key: str,
@@ -308,7 +332,7 @@ def goal_seek(
     integer: bool | None = None,
     tolerance: float | None = None,
     replications: int = 20,
-    seed: int = 20160401,
+    seed: int = DEFAULT_SEED,
     levels: Sequence[float] = (0.5, 0.8, 0.9),
     bootstrap: int = 1000,
     backend: str | Backend = "serial",
@@ -367,18 +391,7 @@ def goal_seek(
         integer = key.rsplit(".", 1)[-1] == "capacity"
     base = _as_number(current)
     auto_high = high is None
-    if low is None:
-        if not integer:
-            raise CaresimError(f"give --low and --high for {key} (not a whole-number key)")
-        low = _default_low(config, key)
-    if high is None:
-        if not integer:
-            raise CaresimError(f"give --low and --high for {key} (not a whole-number key)")
-        high = float(max(2 * (base or 0), low + 10))
-    if integer:
-        low, high = float(math.floor(low)), float(math.ceil(high))
-    if not high > low:
-        raise CaresimError(f"--high ({high:g}) must exceed --low ({low:g})")
+    low, high = _search_range(config, key, low, high, integer=integer, base=base)
     tol = tolerance if tolerance is not None else (high - low) / 100
     be, owned = _with_backend(backend, workers)
     notes: list[str] = []
@@ -560,6 +573,25 @@ class OptimiseResult:
         return "\n".join(lines)
 
 
+def _grid_bounds(
+    config: Config, keys: Sequence[str], bounds: Sequence[tuple[float, float]] | None
+) -> list[tuple[float, float]]:
+    """The box optimise searches: as given, or from each key's current value."""
+    if bounds is None:
+        bounds = []
+        for k in keys:
+            base = _as_number(check_key(config, k))
+            lo = _default_low(config, k)
+            bounds.append((lo, float(max(2 * (base or 0), lo + 10))))
+    if len(bounds) != len(keys):
+        raise CaresimError(f"give --low and --high for each --vary ({len(keys)} keys)")
+    for k, (lo, hi) in zip(keys, bounds, strict=True):
+        check_key(config, k)
+        if not hi > lo:
+            raise CaresimError(f"{k}: --high ({hi:g}) must exceed --low ({lo:g})")
+    return list(bounds)
+
+
 def optimise(
     config: Config,
     keys: Sequence[str],
@@ -568,7 +600,7 @@ def optimise(
     bounds: Sequence[tuple[float, float]] | None = None,
     objective: str = "cost_total_gbp",
     replications: int = 10,
-    seed: int = 20160401,
+    seed: int = DEFAULT_SEED,
     grid: int = 9,
     backend: str | Backend = "serial",
     workers: int | None = None,
@@ -609,18 +641,7 @@ def optimise(
     measure, period = parse_output(objective)
     if measure not in SUMMARY_MEASURES:
         raise CaresimError(f"--objective: unknown summary measure {measure!r}")
-    if bounds is None:
-        bounds = []
-        for k in keys:
-            base = _as_number(check_key(config, k))
-            lo = _default_low(config, k)
-            bounds.append((lo, float(max(2 * (base or 0), lo + 10))))
-    if len(bounds) != len(keys):
-        raise CaresimError(f"give --low and --high for each --vary ({len(keys)} keys)")
-    for k, (lo, hi) in zip(keys, bounds, strict=True):
-        check_key(config, k)
-        if not hi > lo:
-            raise CaresimError(f"{k}: --high ({hi:g}) must exceed --low ({lo:g})")
+    bounds = _grid_bounds(config, keys, bounds)
     lows = [math.floor(b[0]) for b in bounds]
     highs = [math.ceil(b[1]) for b in bounds]
     if replications < 2:

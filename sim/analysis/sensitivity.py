@@ -29,6 +29,7 @@ from sim.analysis.comparison import partial_years, resolve_period
 from sim.config.loader import with_overrides
 from sim.config.schedule import is_schedule
 from sim.config.schema import Config
+from sim.defaults import DEFAULT_SEED
 from sim.errors import CaresimError
 from sim.experiment.backends import Backend
 from sim.experiment.scenarios import evaluate
@@ -205,7 +206,7 @@ def run_sensitivity(
     trajectories: int = 10,
     levels: int = 4,
     replications: int = 5,
-    seed: int = 20160401,
+    seed: int = DEFAULT_SEED,
     backend: str | Backend = "serial",
     workers: int | None = None,
 ) -> SensitivityResult:

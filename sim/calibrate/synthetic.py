@@ -728,16 +728,10 @@ def _header_names(columns: tuple[str, ...], year_index: int) -> list[str]:
     return list(columns)
 
 
-def _write_years(
-    world: _World,
-    p: SyntheticParameters,
-    rng: np.random.Generator,
-    out: Path,
-    ids: dict[int, str],
-    upn: dict[int, str],
-    home: dict[int, str],
-) -> tuple[list[Path], list[Path], set[int]]:
-    # A few closed X1 episodes get an end date that runs past the next episode's start.
+def _overlapping_ends(
+    world: _World, p: SyntheticParameters, rng: np.random.Generator
+) -> dict[int, int]:
+    """Extra days for a few closed X1 episodes, whose end then runs past the next start."""
     by_child: dict[int, list[_Episode]] = {}
     for e in world.episodes:
         by_child.setdefault(e.child, []).append(e)
@@ -761,6 +755,19 @@ def _write_years(
         )
         for i in chosen:
             overlap_extra[id(candidates[int(i)])] = int(rng.integers(1, 21))
+    return overlap_extra
+
+
+def _write_years(
+    world: _World,
+    p: SyntheticParameters,
+    rng: np.random.Generator,
+    out: Path,
+    ids: dict[int, str],
+    upn: dict[int, str],
+    home: dict[int, str],
+) -> tuple[list[Path], list[Path], set[int]]:
+    overlap_extra = _overlapping_ends(world, p, rng)
 
     written: set[int] = set()
     episodes_paths: list[Path] = []

@@ -23,6 +23,7 @@ from typing import Any
 
 from sim.cli.support import check_common, load_with_overrides
 from sim.cli.support import say as _say
+from sim.defaults import DEFAULT_SEED
 from sim.errors import CaresimError
 
 __all__ = [
@@ -34,8 +35,6 @@ __all__ = [
     "sensitivity_command",
 ]
 
-_DEFAULT_SEED = 20160401
-
 
 def _common(p: argparse.ArgumentParser, replications: int) -> None:
     p.add_argument("config", help="base TOML config (e.g. configs/worcestershire-2016.toml)")
@@ -46,9 +45,7 @@ def _common(p: argparse.ArgumentParser, replications: int) -> None:
         default=replications,
         help=f"replications per point, all with the same seed (default {replications})",
     )
-    p.add_argument(
-        "--seed", type=int, default=_DEFAULT_SEED, help="root seed (default %(default)s)"
-    )
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="root seed (default %(default)s)")
     p.add_argument("--years", type=float, help="override run.years (shorter runs are quicker)")
     p.add_argument(
         "--set", action="append", metavar="KEY=VALUE", help="override a config key (repeatable)"

@@ -862,7 +862,7 @@ class Config(_Model):
     )
 
     @model_validator(mode="after")
-    def _cross(self) -> Config:
+    def _cross(self) -> Config:  # noqa: C901 - one flat list of independent cross-field rules
         types = self.placement_types
         pol = self.placement_policy
         for cat, names in pol.order.items():
