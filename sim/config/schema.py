@@ -1033,7 +1033,7 @@ def _weekly_cost(t: PlacementType) -> str:
     cost, mult = t.weekly_cost_gbp, t.cost_multiplier
     if isinstance(cost, Schedule):
         return cost.times(mult).describe(_gbp, "/week")
-    notes = [cost.distribution]
+    notes: list[str] = [cost.distribution]
     if cost.maximum is not None:
         notes.append(f"each stay capped at {_gbp(cost.maximum)}/week")
     if not (mult.is_constant and mult.initial() == 1):
