@@ -1031,12 +1031,16 @@ def _capped_mean(dist: Distribution) -> float:
 def _weekly_cost(t: PlacementType) -> str:
     """A placement type's weekly cost per child, with its dated changes and any cap."""
     cost, mult = t.weekly_cost_gbp, t.cost_multiplier
-    if isinstance(cost, Schedule):
-        return cost.times(mult).describe(_gbp, "/week")
-    notes: list[str] = [cost.distribution]
-    if cost.maximum is not None:
-        notes.append(f"each stay capped at {_gbp(cost.maximum)}/week")
+    notes: list[str] = []
+    if not isinstance(cost, Schedule):
+        notes.append(cost.distribution)
+        if cost.maximum is not None:
+            notes.append(f"each stay capped at {_gbp(cost.maximum)}/week")
     if not (mult.is_constant and mult.initial() == 1):
         notes.append(f"price multiplier {mult.describe()}")
-    mean = Schedule.model_validate(_capped_mean(cost)).times(mult)
-    return f"on average {mean.describe(_gbp, '/week')} ({'; '.join(notes)})"
+    if isinstance(cost, Schedule):
+        text = cost.times(mult).describe(_gbp, "/week")
+    else:
+        mean = Schedule.model_validate(_capped_mean(cost)).times(mult)
+        text = f"on average {mean.describe(_gbp, '/week')}"
+    return f"{text} ({'; '.join(notes)})" if notes else text
