@@ -26,6 +26,7 @@ from pydantic import (
 
 from sim.config.distributions import Distribution, ParameterDistribution
 from sim.config.schedule import Schedule
+from sim.config.targets import Target
 
 __all__ = [
     "CATEGORIES",
@@ -860,6 +861,11 @@ class Config(_Model):
             "drawn once per replication from the given distribution (see docs/monte-carlo.md)."
         ),
     )
+    targets: tuple[Target, ...] = Field(
+        default=(),
+        description="Optional: values the scenario aims at; the run's summary says whether and "
+        "when the median run meets each (see docs/analysis.md).",
+    )
 
     @model_validator(mode="after")
     def _cross(self) -> Config:
@@ -1005,6 +1011,9 @@ class Config(_Model):
             f"{self.initial_population.child_protection} CP"
         )
         lines.append(f"  social workers: {self.workforce.fte.describe(unit=' FTE')}")
+        if self.targets:
+            lines.append("  targets:")
+            lines += [f"    {t.describe()}" for t in self.targets]
         return "\n".join(lines)
 
 
