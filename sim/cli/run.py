@@ -146,12 +146,30 @@ def _print_run(done: Any) -> None:
         )
     print("Median (P10–P90) across replications\n")
     print(summary_table(stats))
+    if cfg.targets:
+        _print_targets(done)
     written = [files.summary_csv, files.summary_parquet, files.timeseries, files.summary_stats]
     print(
         f"\nResults written to {done.out}/ ("
         + ", ".join(p.name for p in written)
         + ", manifest.json)"
     )
+
+
+def _print_targets(done: Any) -> None:
+    """Say whether and when the median run meets each of the config's targets."""
+    import pandas as pd
+
+    from sim.analysis.targets import target_lines, target_table
+    from sim.results.run_result import RunResult
+
+    summary = pd.read_parquet(done.files.summary_parquet)
+    result = RunResult(
+        summary=summary, timeseries=pd.DataFrame(), config=done.config, seed=done.seed
+    )
+    print("\nTargets (median across replications)")
+    for line in target_lines(target_table(result)):
+        print(f"  {line}")
 
 
 def validate_command(args: argparse.Namespace) -> int:

@@ -442,9 +442,10 @@ def _tables(model: type[BaseModel], path: str = "") -> Iterator[_Table]:
             yield _Table(f"[{here}]", child, "")
             yield from _tables(child, here)
         elif kind == "array":
+            where = f"inside `[{path}]`" if path else "before the first table"
             note = (
                 f"An array of tables: repeat `[[{here}]]` once per item, or write "
-                f"`{name} = [{{ ... }}, {{ ... }}]` inside `[{path}]`."
+                f"`{name} = [{{ ... }}, {{ ... }}]` {where}."
             )
             yield _Table(f"[[{here}]]", child, note)
             yield from _tables(child, here)

@@ -22,7 +22,7 @@ import math
 import re
 import types
 from bisect import bisect_right
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, model_serializer, model_validator
@@ -122,6 +122,38 @@ class Schedule(BaseModel):
     def scaled(self, factor: float) -> Schedule:
         """Return a copy with every value multiplied by ``factor``."""
         return Schedule(steps=tuple((d, v * factor) for d, v in self.steps))
+
+    def describe(self, fmt: Callable[[float], str] = "{:g}".format, unit: str = "") -> str:
+        """Say the schedule in words, every step: ``"0 places until 2016-09-30, then 15"``.
+
+        ``fmt`` writes one value; ``unit`` follows the first value only. A step
+        that repeats the value before it is left out; a constant is its value.
+
+        >>> s = Schedule.model_validate({"2016-04-01": 0, "2016-10-01": 15})
+        >>> s.describe(unit=" places")
+        '0 places until 2016-09-30, then 15'
+        >>> Schedule.model_validate(0.22).describe(lambda v: f"P{100 * v:.0f}")
+        'P22'
+        """
+        steps: list[tuple[dt.date, float]] = []
+        for day, value in self.steps:
+            if not steps or value != steps[-1][1]:
+                steps.append((day, value))
+        words = fmt(steps[0][1]) + unit
+        for day, value in steps[1:]:
+            until = day - dt.timedelta(days=1)
+            words += f" until {until.isoformat()}, then {fmt(value)}"
+        return words
+
+    def times(self, other: Schedule) -> Schedule:
+        """The product of two schedules, changing on the dates of either.
+
+        >>> cost = Schedule.model_validate(100)
+        >>> cost.times(Schedule.model_validate({"2016-04-01": 1, "2017-04-01": 0.9})).describe()
+        '100 until 2017-03-31, then 90'
+        """
+        dates = sorted({d for d, _ in self.steps} | {d for d, _ in other.steps})
+        return Schedule(steps=tuple((d, self.value_at(d) * other.value_at(d)) for d in dates))
 
     @model_serializer
     def _to_plain(self) -> float | dict[str, float]:

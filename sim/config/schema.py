@@ -26,6 +26,7 @@ from pydantic import (
 
 from sim.config.distributions import Distribution, ParameterDistribution
 from sim.config.schedule import Schedule
+from sim.config.targets import Target
 
 __all__ = [
     "CATEGORIES",
@@ -860,6 +861,11 @@ class Config(_Model):
             "drawn once per replication from the given distribution (see docs/monte-carlo.md)."
         ),
     )
+    targets: tuple[Target, ...] = Field(
+        default=(),
+        description="Optional: values the scenario aims at; the run's summary says whether and "
+        "when the median run meets each (see docs/analysis.md).",
+    )
 
     @model_validator(mode="after")
     def _cross(self) -> Config:  # noqa: C901 - one flat list of independent cross-field rules
@@ -968,34 +974,35 @@ class Config(_Model):
         return float(self.run.warmup_days + self.run.horizon_days)
 
     def describe(self) -> str:
-        """Plain-language summary of what the config describes."""
+        """Plain-language summary of what the config describes.
+
+        Every dated schedule is given as its steps (``0 places until 2016-09-30,
+        then 15``), in the words of :meth:`Schedule.describe`.
+        """
         r = self.run
         fd = self.front_door
         lines = [
             f"{r.name}",
             f"  period: {r.start_date} for {r.years:g} years"
             + (f" after a {r.warmup_days}-day warm-up" if r.warmup_days else ""),
-            f"  referrals: {self.referrals.rate_per_year.initial():,.0f} a year"
+            f"  referrals: {self.referrals.rate_per_year.describe(_count, ' a year')}"
             f" (trend {self.referrals.trend_per_year:+.1%} a year)",
             f"  thresholds: early help above "
-            f"P{100 * fd.early_help_above_percentile.initial():.0f}, "
-            f"assessment above P{100 * fd.assessment_above_percentile.initial():.0f}"
+            f"{fd.early_help_above_percentile.describe(_percentile)}, "
+            f"assessment above {fd.assessment_above_percentile.describe(_percentile)}"
             " of observed need",
-            f"  edge of care: {self.edge_of_care.capacity.initial():g} places",
+            f"  edge of care: {self.edge_of_care.capacity.describe(unit=' places')}",
             "  placement types:",
         ]
         for name, t in self.placement_types.items():
-            cap = "unlimited" if t.capacity is None else f"{t.capacity.initial():g} places"
-            if t.capacity is not None and not t.capacity.is_constant:
-                cap += (
-                    " (changes: " + ", ".join(f"{d}: {v:g}" for d, v in t.capacity.steps[1:]) + ")"
-                )
-            cost = t.weekly_cost_gbp
-            if isinstance(cost, Schedule):
-                cost_s = f"£{cost.initial():,.0f}/week"
-            else:
-                cost_s = f"£{cost.expected():,.0f}/week on average ({cost.distribution})"
-            lines.append(f"    {name:<24} {t.category:<20} {t.provider:<9} {cap:<16} {cost_s}")
+            cap = "unlimited" if t.capacity is None else t.capacity.describe(unit=" places")
+            dated = len(cap) > 16
+            lines.append(
+                f"    {name:<24} {t.category:<20} {t.provider:<9} "
+                f"{'dated, below' if dated else cap:<16} {_weekly_cost(t)}"
+            )
+            if dated:
+                lines.append(f"      places: {cap}")
         n_lac = sum(g.count for g in self.initial_population.looked_after)
         n_allow = sum(g.count for g in self.initial_population.allowances)
         lines.append(
@@ -1003,5 +1010,46 @@ class Config(_Model):
             f"{self.initial_population.child_in_need} CIN, "
             f"{self.initial_population.child_protection} CP"
         )
-        lines.append(f"  social workers: {self.workforce.fte.initial():g} FTE")
+        lines.append(f"  social workers: {self.workforce.fte.describe(unit=' FTE')}")
+        if self.targets:
+            lines.append("  targets:")
+            lines += [f"    {t.describe()}" for t in self.targets]
         return "\n".join(lines)
+
+
+def _count(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def _percentile(value: float) -> str:
+    return f"P{round(100 * value, 2):g}"
+
+
+def _gbp(value: float) -> str:
+    return f"£{value:,.0f}"
+
+
+def _capped_mean(dist: Distribution) -> float:
+    """Mean of a distribution's draws after its ``maximum`` (by the quantile function)."""
+    if dist.maximum is None:
+        return dist.expected()
+    n = 20_000
+    return sum(dist.ppf((i + 0.5) / n) for i in range(n)) / n
+
+
+def _weekly_cost(t: PlacementType) -> str:
+    """A placement type's weekly cost per child, with its dated changes and any cap."""
+    cost, mult = t.weekly_cost_gbp, t.cost_multiplier
+    notes: list[str] = []
+    if not isinstance(cost, Schedule):
+        notes.append(cost.distribution)
+        if cost.maximum is not None:
+            notes.append(f"each stay capped at {_gbp(cost.maximum)}/week")
+    if not (mult.is_constant and mult.initial() == 1):
+        notes.append(f"price multiplier {mult.describe()}")
+    if isinstance(cost, Schedule):
+        text = cost.times(mult).describe(_gbp, "/week")
+    else:
+        mean = Schedule.model_validate(_capped_mean(cost)).times(mult)
+        text = f"on average {mean.describe(_gbp, '/week')}"
+    return f"{text} ({'; '.join(notes)})" if notes else text

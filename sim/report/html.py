@@ -31,6 +31,7 @@ from matplotlib.figure import Figure
 from sim._version import __version__
 from sim.analysis.comparison import compare, key_table, partial_years, trim_partial
 from sim.analysis.measures import KEY_MEASURES, Measure, format_value
+from sim.analysis.targets import target_table
 from sim.errors import CaresimError
 from sim.report import charts as plots
 from sim.results.manifest import config_differences
@@ -194,6 +195,29 @@ def _table(frame: pd.DataFrame, cls: str = "") -> str:
     if frame.empty:
         return "<p><em>No rows.</em></p>"
     return frame.to_html(index=False, border=0, classes=cls or None, escape=True, na_rep="")
+
+
+def _targets(res: RunResult) -> list[str]:
+    """The config's targets, whether and when the median run meets them (none: nothing)."""
+    if not res.config.targets:
+        return []
+    table = target_table(trim_partial(res))
+    shown = pd.DataFrame(
+        {
+            "target": table["target"],
+            "first year the median meets it": table["first_year_met"].fillna("none"),
+            "outcome": table["status"],
+            "replications meeting it in the last year": [
+                "" if x != x else f"{x:.0%}" for x in table["share_meeting_last_year"]
+            ],
+        }
+    )
+    return [
+        "<h3>Targets</h3>",
+        "<p>Targets stated in the config (<code>[[targets]]</code>), against the median "
+        "across replications per financial year.</p>",
+        _table(shown),
+    ]
 
 
 # ------------------------------------------------------------------ charts
@@ -615,6 +639,7 @@ def render_report(
         "<p>Median across replications, with P10–P90 in brackets, per financial year "
         "(stocks on 31 March, flows and spend over the year).</p>",
         _table(key_table(result).drop(columns="key")),
+        *_targets(result),
     ]
     if budget_gbp is not None:
         frames = [budget_table(r, budget_gbp) for _, r in labelled]
@@ -627,6 +652,7 @@ def render_report(
         parts += [
             f"<h2>Scenario: {html.escape(label)}</h2>",
             _table(key_table(other).drop(columns="key")),
+            *_targets(other),
             *_single_charts(other, budget_gbp),
         ]
     parts.append(_measures_note())
