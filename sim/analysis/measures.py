@@ -129,6 +129,24 @@ _ALL = (
         "stock",
         "count",
     ),
+    *(
+        _m(
+            f"cost_{line}_real_gbp",
+            f"{label} in real terms",
+            "£ a financial year at price-base prices",
+            "cost",
+            "gbp",
+        )
+        for line, label in (
+            ("total", "Total spend"),
+            ("placements", "Placement spend"),
+            ("in_house_placements", "In-house placement spend"),
+            ("external_placements", "External placement spend"),
+            ("allowances", "Allowances after care"),
+            ("staff", "Social-worker spend"),
+            ("other", "Other services' spend"),
+        )
+    ),
 )
 
 #: Every summary measure by name.

@@ -259,6 +259,7 @@ def calibrate_loaded(
     template_path = Path(template)
     template_cfg = load_config(template_path)
     raw = raw_config(template_path)
+    raw.pop("budgets", None)  # the template authority's budgets are not the calibrated one's
     entry_edges = [float(template_cfg.placement_policy.entry[0].min_age_years)] + [
         float(b.max_age_years) for b in template_cfg.placement_policy.entry
     ]

@@ -20,7 +20,7 @@ from sim.cli.support import check_common as _check_common
 from sim.cli.support import check_positive as _check_positive
 from sim.cli.support import load_with_overrides as _load
 from sim.cli.support import say as _say
-from sim.cli.tables import summary_table
+from sim.cli.tables import budget_text, summary_table
 from sim.defaults import DEFAULT_SEED
 from sim.errors import CaresimError
 
@@ -148,6 +148,18 @@ def _print_run(done: Any) -> None:
     print(summary_table(stats))
     if cfg.targets:
         _print_targets(done)
+    if cfg.budgets.by_measure():
+        from sim.analysis.budgets import budget_frame
+        from sim.results.run_result import RunResult
+
+        summary = pd.read_csv(files.summary_csv, dtype={"period": str})
+        frame = budget_frame(RunResult(summary, pd.DataFrame(), cfg, done.seed))
+        if not frame.empty:
+            print(
+                "\nSpend against budget (cash; P(overspend): share of replications spending "
+                "more than the budget)\n"
+            )
+            print(budget_text(frame))
     written = [files.summary_csv, files.summary_parquet, files.timeseries, files.summary_stats]
     print(
         f"\nResults written to {done.out}/ ("

@@ -14,7 +14,7 @@ from sim.analysis.measures import (
     label_of,
 )
 
-__all__ = ["difference_table", "summary_table", "year_of"]
+__all__ = ["budget_text", "difference_table", "summary_table", "year_of"]
 
 
 def year_of(period: str) -> str:
@@ -100,3 +100,29 @@ def difference_table(diffs: Any, measures: Sequence[str] | None = None) -> str:
             + _year_table(rows)
         )
     return "\n\n".join(blocks)
+
+
+def budget_text(frame: Any) -> str:
+    """Spend against budget (a :func:`sim.analysis.budgets.budget_frame`) as a text table."""
+    head = ("", "year", "budget", "median spend", "median over (+) / under (−)", "P(overspend)")
+    rows = [head]
+    for _, r in frame.iterrows():
+        label = label_of(str(r["measure"]))
+        if frame["scenario"].nunique() > 1:
+            label = f"{r['scenario']}: {label}"
+        rows.append(
+            (
+                label,
+                str(r["period"]),
+                format_value(r["budget_gbp"], "gbp"),
+                format_value(r["median_gbp"], "gbp"),
+                format_value(r["median_over_gbp"], "gbp", signed=True),
+                f"{r['p_over']:.0%}",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
+    return "\n".join(
+        row[0].ljust(widths[0])
+        + "".join(cell.rjust(w + 2) for cell, w in zip(row[1:], widths[1:], strict=True))
+        for row in rows
+    )

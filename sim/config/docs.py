@@ -156,6 +156,10 @@ capacity = { "2016-04-01" = 230, "2017-04-01" = 260 }
   change one `[[placement_policy.entry]]` band, repeat them all.
 - A [schedule](#schedules) written as a table replaces the base's value whole (its dates are
   never merged with the base's), and so does a number replacing a table.
+- So does a table keyed by financial years (`"2016-17"`), as in `[prices]` and `[budgets]`:
+  `placements_gbp = {}` in a scenario removes the base's placement budgets.
+- `budgets.file` names a CSV read when the file naming it is loaded, relative to that file;
+  its budgets join that file's `[budgets]` before merging.
 - A [distribution](#distributions) naming a different family replaces the base's table; one
   of the same family (or with no `distribution` key) merges, so `duration_days = { mean = 200 }`
   keeps the base's family and `cv`.

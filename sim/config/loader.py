@@ -56,6 +56,8 @@ def _merge(
             if (
                 is_schedule(value, here)
                 or is_schedule(out[key], here)
+                or _looks_like_year_table(value)
+                or _looks_like_year_table(out[key])
                 or value.get("distribution", out[key].get("distribution"))
                 != out[key].get("distribution")
             ):
@@ -65,6 +67,54 @@ def _merge(
         else:
             out[key] = copy.deepcopy(value)
     return out
+
+
+def _looks_like_year_table(value: Mapping[str, Any]) -> bool:
+    """A table keyed by financial years (``"2016-17"``): prices and budgets replace whole."""
+    if not value:
+        return False
+    return all(isinstance(k, str) and len(k) == 7 and k[4] == "-" for k in value)
+
+
+def _read_budgets_csv(path: Path, data: dict[str, Any]) -> None:
+    """Merge the budgets CSV named by ``budgets.file`` (relative to ``path``) into ``data``."""
+    import csv
+
+    budgets = data.get("budgets")
+    if not isinstance(budgets, dict) or not isinstance(budgets.get("file"), str):
+        return
+    csv_path = path.parent / budgets["file"]
+    where = f"{path}: budgets.file = {budgets['file']!r}"
+    try:
+        with csv_path.open(newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+    except OSError as exc:
+        raise ConfigError(
+            f"{where}: cannot read {csv_path} ({exc.strerror})", path=str(path), key="budgets.file"
+        ) from None
+    for i, row in enumerate(rows, start=2):
+        try:
+            line, year, amount = row["line"], row["financial_year"], row["budget_gbp"]
+            value = float(amount)
+        except (KeyError, TypeError, ValueError):
+            raise ConfigError(
+                f"{where}: {csv_path} line {i}: expected columns line, financial_year, "
+                f"budget_gbp with a number, got {dict(row)}",
+                path=str(path),
+                key="budgets.file",
+            ) from None
+        key = f"{line.strip()}_gbp"
+        table = budgets.setdefault(key, {})
+        if not isinstance(table, dict):
+            continue  # validation reports the bad key
+        if year.strip() in table:
+            raise ConfigError(
+                f"{where}: {csv_path} line {i}: budgets.{key}.{year.strip()} is given twice "
+                "(in the file and in the config, or twice in the file)",
+                path=str(path),
+                key=f"budgets.{key}.{year.strip()}",
+            )
+        table[year.strip()] = value
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -95,6 +145,7 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
             f"{path}: 'extends' forms a cycle: {cycle}", path=str(path), key="extends"
         )
     data = _read_toml(path)
+    _read_budgets_csv(path, data)
     parent = data.pop("extends", None)
     if parent is None:
         return data

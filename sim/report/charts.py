@@ -422,8 +422,8 @@ def annual_distribution(
 
     Boxes span P25–P75 with the median marked and whiskers at P5–P95
     (``kind="violin"`` draws violins). With ``budget_gbp`` (one number, or one
-    per year) a dashed budget line is drawn and the share of replications over
-    budget is printed above each year.
+    per year, NaN for a year without one) a dashed budget line is drawn and the
+    share of replications over budget is printed above each year.
 
     Parameters
     ----------
@@ -498,7 +498,7 @@ def annual_distribution(
                 ax.plot([], [], color=colour, lw=6, alpha=0.6, label=name)
             if budgets is not None:
                 for j, v in enumerate(values):
-                    if len(v):
+                    if len(v) and budgets[j] == budgets[j]:  # a NaN budget: none that year
                         over = float(np.mean(v > budgets[j]))
                         top = float(np.max(v))
                         ax.annotate(

@@ -29,8 +29,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim._version import __version__
+from sim.analysis.budgets import budget_frame, budgets_of
 from sim.analysis.comparison import compare, key_table, partial_years, trim_partial
-from sim.analysis.measures import KEY_MEASURES, Measure, format_value
+from sim.analysis.measures import KEY_MEASURES, Measure, format_value, label_of
 from sim.analysis.targets import target_table
 from sim.errors import CaresimError
 from sim.report import charts as plots
@@ -155,25 +156,32 @@ def headlines(diff: pd.DataFrame, *, measures: Sequence[Measure] = KEY_MEASURES)
 
 
 def budget_table(
-    result: RunResult, budget_gbp: float, *, measure: str = "cost_total_gbp"
+    result: RunResult, budget_gbp: float | None = None, *, measure: str | None = None
 ) -> pd.DataFrame:
-    """Median and P10–P90 spend per financial year and the share of replications over budget."""
-    s = trim_partial(result).summary
-    sel = s[(s["measure"] == measure) & (s["period"].astype(str) != "all")]
-    rows = []
-    for (scenario, period), g in sel.groupby(["scenario", "period"], sort=False):
-        v = g["value"]
-        rows.append(
-            {
-                "scenario": scenario,
-                "financial year": period,
-                "median": _fmt(float(v.median()), "gbp"),
-                "P10 to P90": f"{_fmt(float(v.quantile(0.1)), 'gbp')} to "
-                f"{_fmt(float(v.quantile(0.9)), 'gbp')}",
-                "budget": _fmt(budget_gbp, "gbp"),
-                "replications over budget": f"{float((v > budget_gbp).mean()):.0%}",
-            }
-        )
+    """Spend against budget per cost line and financial year, formatted for the page.
+
+    The budgets are the config's ``[budgets]``, or ``budget_gbp`` (a flat
+    budget for total spend in every year) when given. Partial financial years
+    are left out. Columns: the median and P10–P90 spend, the budget, the
+    median over- (+) or under-spend (−) and the share of replications over
+    budget. ``measure`` keeps one cost measure only.
+    """
+    frame = budget_frame(trim_partial(result), flat_total_gbp=budget_gbp)
+    if measure is not None:
+        frame = frame[frame["measure"] == measure]
+    rows = [
+        {
+            "scenario": r["scenario"],
+            "cost line": label_of(str(r["measure"])),
+            "financial year": r["period"],
+            "median": _fmt(r["median_gbp"], "gbp"),
+            "P10 to P90": f"{_fmt(r['p10_gbp'], 'gbp')} to {_fmt(r['p90_gbp'], 'gbp')}",
+            "budget": _fmt(r["budget_gbp"], "gbp"),
+            "median over (+) / under (−)": _fmt(r["median_over_gbp"], "gbp", signed=True),
+            "replications over budget": f"{r['p_over']:.0%}",
+        }
+        for _, r in frame.iterrows()
+    ]
     return pd.DataFrame(rows)
 
 
@@ -291,22 +299,26 @@ def _single_charts(res: RunResult, budget_gbp: float | None) -> list[str]:
                 alt="fan chart of caseload per social worker",
             ),
         ]
-    out.append(
-        _try(
-            plots.annual_distribution,
-            res,
-            "cost_total_gbp",
-            budget_gbp=budget_gbp,
-            caption="Total spend per financial year: boxes P25–P75 with the median, whiskers "
-            "P5–P95"
-            + (
-                " ; dashed line: budget, with the share of replications over it."
-                if budget_gbp
-                else "."
-            ),
-            alt="box plot of total spend per financial year",
+    budgets = budgets_of(res, flat_total_gbp=budget_gbp)
+    for measure in ["cost_total_gbp", *(m for m in budgets if m != "cost_total_gbp")]:
+        per_year = _budget_per_year(res, budgets.get(measure))
+        what = "Total spend" if measure == "cost_total_gbp" else label_of(measure)
+        out.append(
+            _try(
+                plots.annual_distribution,
+                res,
+                measure,
+                budget_gbp=per_year,
+                caption=f"{what} per financial year (cash): boxes P25–P75 with the median, "
+                "whiskers P5–P95"
+                + (
+                    "; dashed line: budget, with the share of replications over it."
+                    if per_year is not None
+                    else "."
+                ),
+                alt=f"box plot of {what.lower()} per financial year",
+            )
         )
-    )
     out.append(
         _try(
             plots.annual_distribution,
@@ -317,6 +329,19 @@ def _single_charts(res: RunResult, budget_gbp: float | None) -> list[str]:
         )
     )
     return out
+
+
+def _budget_per_year(res: RunResult, by_year: Mapping[str, float] | None) -> list[float] | None:
+    """Budgets in the order of the chart's years (NaN for a year without one), or None."""
+    if not by_year:
+        return None
+    s = res.summary
+    years = dict.fromkeys(
+        s.loc[(s["measure"] == "cost_total_gbp") & (s["period"].astype(str) != "all"), "period"]
+        .astype(str)
+        .tolist()
+    )
+    return [float(by_year.get(y, float("nan"))) for y in years]
 
 
 def _combined(base: RunResult, other: RunResult) -> RunResult:
@@ -585,7 +610,9 @@ def render_report(
         replication indices. With scenarios the report leads with the
         differences.
     budget_gbp
-        Annual budget for total spend: drawn on the cost chart and tabulated.
+        Annual budget for total spend, replacing the config's ``[budgets]``:
+        drawn on the cost chart and tabulated. Without it the config's budgets
+        (if any) are drawn and tabulated.
     title
         Heading (default: the config's name).
 
@@ -641,10 +668,16 @@ def render_report(
         _table(key_table(result).drop(columns="key")),
         *_targets(result),
     ]
-    if budget_gbp is not None:
-        frames = [budget_table(r, budget_gbp) for _, r in labelled]
+    frames = [budget_table(r, budget_gbp) for _, r in labelled]
+    if any(not f.empty for f in frames):
+        source = (
+            "a flat budget for total spend (--budget-gbp)"
+            if budget_gbp is not None
+            else "the config's [budgets]"
+        )
         parts += [
             "<h3>Spend against budget</h3>",
+            f"<p>Cash spend against {html.escape(source)}, per financial year and cost line.</p>",
             _table(pd.concat(frames, ignore_index=True)),
         ]
     parts += _single_charts(result, budget_gbp)

@@ -5,6 +5,12 @@ Time series columns: ``date`` (first day of the month), ``measure``,
 financial year such as ``2016-17``, a date such as ``2017-03-31``, or
 ``all``), ``value``. The runner adds ``scenario`` and ``replication``.
 
+Money is in cash terms: the model spends in the prices of ``[prices] price_base``
+and each cost line is multiplied by its price index for the financial year the
+spend falls in (:func:`price_factors`). The same spend at price-base prices is
+kept as the real-terms measures (``cost_*_real_gbp`` in the summary,
+``cost_real_gbp`` in the monthly series). Without ``[prices]`` the two agree.
+
 Ratios over a window are ratios of sums (utilisation = occupied place-days /
 available place-days; caseload = case-days / FTE-days), never means of ratios.
 """
@@ -16,13 +22,14 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from sim.config.schema import Config
+from sim.config.schema import PRICE_LINES, Config
 from sim.model.simulation import ReplicationOutput
 
 __all__ = [
     "SUMMARY_MEASURES",
     "TIMESERIES_MEASURES",
     "financial_year",
+    "price_factors",
     "summary_frame",
     "timeseries_frame",
 ]
@@ -54,7 +61,9 @@ TIMESERIES_MEASURES: dict[str, str] = {
     "early_help": "children in early help at month end",
     "edge_of_care_children": "children supported by the edge-of-care service at month end",
     "waiting": "children in a fallback placement waiting for a suitable place",
-    "cost_gbp": "spend in the month by category (placement types, allowances, staff, ...) and all",
+    "cost_gbp": "spend in the month by category (placement types, allowances, staff, ...) and "
+    "all, in cash terms",
+    "cost_real_gbp": "cost_gbp at price-base prices (real terms)",
 }
 
 #: Summary measures: name -> meaning.
@@ -78,13 +87,54 @@ SUMMARY_MEASURES: dict[str, str] = {
     "moves_per_child": "moves / children looked after at any time in the reported period",
     "share_3plus_placements": "share of children looked after in the year with 3+ placements",
     "direct_financial_support": "children on allowances on 31 March",
+    "cost_total_real_gbp": "cost_total_gbp at price-base prices (real terms)",
+    "cost_placements_real_gbp": "cost_placements_gbp at price-base prices",
+    "cost_in_house_placements_real_gbp": "cost_in_house_placements_gbp at price-base prices",
+    "cost_external_placements_real_gbp": "cost_external_placements_gbp at price-base prices",
+    "cost_allowances_real_gbp": "cost_allowances_gbp at price-base prices",
+    "cost_staff_real_gbp": "cost_staff_gbp at price-base prices",
+    "cost_other_real_gbp": "cost_other_gbp at price-base prices",
 }
+
+#: Cost categories of the monthly ``cost_gbp`` series that are not placement types or
+#: allowances, by the ``[prices]`` cost line they belong to.
+_OTHER_COSTS = ("edge_of_care", "staying_put", "leaving_care", "early_help", "assessment")
 
 
 def financial_year(day: dt.date) -> str:
     """UK financial year label of a date: 1 April 2016 to 31 March 2017 is ``2016-17``."""
     start = day.year if day.month >= 4 else day.year - 1
     return f"{start}-{(start + 1) % 100:02d}"
+
+
+def price_line(category: str, cfg: Config) -> tuple[str, str | None]:
+    """The ``[prices]`` cost line (and placement category) of a ``cost_gbp`` category."""
+    t = cfg.placement_types.get(category)
+    if t is not None:
+        line = "placements_in_house" if t.provider == "in_house" else "placements_external"
+        return line, t.category
+    if category.startswith("allowance_"):
+        return "allowances", None
+    if category == "staff":
+        return "staff", None
+    return "other", None
+
+
+def price_factors(months: list[dt.date], cfg: Config) -> dict[tuple[str, str | None], np.ndarray]:
+    """Cash / real multiplier of each month, per ``(cost line, placement category)``.
+
+    A month's multiplier is its line's price index in the month's financial
+    year (:meth:`sim.config.schema.PricesConfig.index`); all ones without
+    ``[prices]``.
+    """
+    years = [int(financial_year(m)[:4]) for m in months]
+    keys: set[tuple[str, str | None]] = {(line, None) for line in PRICE_LINES}
+    keys |= {price_line(name, cfg) for name in cfg.placement_types}
+    out: dict[tuple[str, str | None], np.ndarray] = {}
+    for line, cat in keys:
+        by_year = {y: cfg.prices.index(line, y, cfg.run, cat) for y in set(years)}
+        out[(line, cat)] = np.array([by_year[y] for y in years], dtype=float)
+    return out
 
 
 class _View:
@@ -162,23 +212,22 @@ def timeseries_frame(out: ReplicationOutput, cfg: Config) -> pd.DataFrame:
     rows.append(("allowances", "all", allow_all))
     for measure in ("staying_put", "early_help", "edge_of_care_children", "waiting"):
         rows.append((measure, "all", v.lv_end(measure, "all")))
-    # Costs: integrals of £/day rates plus one-off flows, all in £ per month.
-    total = np.zeros_like(lac_all)
-    cost_rows = []
-    for measure, category in v.level_names:
-        if measure == "cost_rate_gbp_per_day":
-            x = v.lv_int(measure, category)
-            cost_rows.append(("cost_gbp", category, x))
-            total = total + x
-    for r in rows:
-        if r[0] == "cost_gbp":
-            total = total + r[2]
-    rows = (
-        [r for r in rows if r[0] != "cost_gbp"]
-        + cost_rows
-        + [("cost_gbp", c, v.flow("cost_gbp", c)) for (m, c) in v.flow_names if m == "cost_gbp"]
-    )
-    rows.append(("cost_gbp", "all", total))
+    # Costs: integrals of £/day rates plus one-off flows, all in £ per month, at
+    # price-base prices (real terms); cash terms multiply each by its price index.
+    real_rows = [
+        ("cost_real_gbp", category, v.lv_int(measure, category))
+        for measure, category in v.level_names
+        if measure == "cost_rate_gbp_per_day"
+    ]
+    real_rows += [
+        ("cost_real_gbp", c, v.flow("cost_gbp", c)) for (m, c) in v.flow_names if m == "cost_gbp"
+    ]
+    factors = price_factors(v.months, cfg)
+    cash_rows = [("cost_gbp", c, x * factors[price_line(c, cfg)]) for _, c, x in real_rows]
+    zero_cost = np.zeros_like(lac_all)
+    real_rows.append(("cost_real_gbp", "all", sum((r[2] for r in real_rows), zero_cost)))
+    cash_rows.append(("cost_gbp", "all", sum((r[2] for r in cash_rows), zero_cost)))
+    rows = [r for r in rows if r[0] != "cost_gbp"] + cash_rows + real_rows
     n = len(v.months)
     dates = np.array(v.months, dtype="datetime64[D]")
     frame = pd.DataFrame(
@@ -211,40 +260,55 @@ def summary_frame(out: ReplicationOutput, cfg: Config) -> pd.DataFrame:
             if is_march[m]:
                 records.append((measure, f"{month.year}-03-31", float(monthly_end[m])))
 
-    cost_parts: dict[str, np.ndarray] = {}
     zero = np.zeros(len(v.months))
-    placements = zero.copy()
-    in_house = zero.copy()
-    external = zero.copy()
-    for name, t in types.items():
-        x = v.lv_int("cost_rate_gbp_per_day", name)
-        placements = placements + x
-        if t.provider == "in_house":
-            in_house = in_house + x
-        else:
-            external = external + x
-    allowances = sum(
-        (v.lv_int("cost_rate_gbp_per_day", f"allowance_{r}") for r in cfg.exits.routes), zero
-    )
-    staff = v.lv_int("cost_rate_gbp_per_day", "staff")
-    other = (
-        v.lv_int("cost_rate_gbp_per_day", "edge_of_care")
-        + v.lv_int("cost_rate_gbp_per_day", "staying_put")
-        + v.lv_int("cost_rate_gbp_per_day", "leaving_care")
-        + v.flow("cost_gbp", "early_help")
-        + v.flow("cost_gbp", "assessment")
-    )
-    cost_parts = {
-        "cost_placements_gbp": placements,
-        "cost_in_house_placements_gbp": in_house,
-        "cost_external_placements_gbp": external,
-        "cost_allowances_gbp": allowances,
-        "cost_staff_gbp": staff,
-        "cost_other_gbp": other,
-    }
-    per_year("cost_total_gbp", placements + allowances + staff + other)
-    for k, x in cost_parts.items():
-        per_year(k, x)
+    factors = price_factors(v.months, cfg)
+    for terms in ("cash", "real"):
+
+        def priced(x: np.ndarray, category: str, terms: str = terms) -> np.ndarray:
+            return x * factors[price_line(category, cfg)] if terms == "cash" else x
+
+        placements = zero.copy()
+        in_house = zero.copy()
+        external = zero.copy()
+        for name, t in types.items():
+            x = priced(v.lv_int("cost_rate_gbp_per_day", name), name)
+            placements = placements + x  # summed in type order, as the parts
+            if t.provider == "in_house":
+                in_house = in_house + x
+            else:
+                external = external + x
+        allowances = sum(
+            (
+                priced(v.lv_int("cost_rate_gbp_per_day", f"allowance_{r}"), f"allowance_{r}")
+                for r in cfg.exits.routes
+            ),
+            zero,
+        )
+        staff = priced(v.lv_int("cost_rate_gbp_per_day", "staff"), "staff")
+        other = sum(
+            (
+                priced(
+                    v.flow("cost_gbp", c)
+                    if c in ("early_help", "assessment")
+                    else v.lv_int("cost_rate_gbp_per_day", c),
+                    c,
+                )
+                for c in _OTHER_COSTS
+            ),
+            zero,
+        )
+        cost_parts = {
+            "total": placements + allowances + staff + other,
+            "placements": placements,
+            "in_house_placements": in_house,
+            "external_placements": external,
+            "allowances": allowances,
+            "staff": staff,
+            "other": other,
+        }
+        suffix = "_gbp" if terms == "cash" else "_real_gbp"
+        for k, x in cost_parts.items():
+            per_year(f"cost_{k}{suffix}", x)
     snapshot("looked_after", v.lv_end("looked_after_total", "all"))
     ext_resi = sum(
         (
