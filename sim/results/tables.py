@@ -22,6 +22,7 @@ from sim.model.simulation import ReplicationOutput
 __all__ = [
     "SUMMARY_MEASURES",
     "TIMESERIES_MEASURES",
+    "UTILISATION_CATEGORIES",
     "financial_year",
     "summary_frame",
     "timeseries_frame",
@@ -55,13 +56,16 @@ TIMESERIES_MEASURES: dict[str, str] = {
     "edge_of_care_children": "children supported by the edge-of-care service at month end",
     "waiting": "children in a fallback placement waiting for a suitable place",
     "cost_gbp": "spend in the month by category (placement types, allowances, staff, ...) and all",
+    "in_house_cost_gbp": "in-house placement spend in the month (fixed, variable, one_off, all)",
+    "empty_place_cost_gbp": "fixed cost of the unused in-house places in the month, per type",
 }
 
 #: Summary measures: name -> meaning.
 SUMMARY_MEASURES: dict[str, str] = {
     "cost_total_gbp": "all spend in the financial year",
     "cost_placements_gbp": "placement spend in the financial year",
-    "cost_in_house_placements_gbp": "in-house placement spend in the financial year",
+    "cost_in_house_placements_gbp": "in-house placement spend in the financial year: fixed, "
+    "variable and one-off",
     "cost_external_placements_gbp": "external placement spend in the financial year",
     "cost_allowances_gbp": "SGO, CAO and adoption allowances in the financial year",
     "cost_staff_gbp": "social-worker cost in the financial year",
@@ -78,7 +82,19 @@ SUMMARY_MEASURES: dict[str, str] = {
     "moves_per_child": "moves / children looked after at any time in the reported period",
     "share_3plus_placements": "share of children looked after in the year with 3+ placements",
     "direct_financial_support": "children on allowances on 31 March",
+    "cost_in_house_fixed_gbp": "fixed cost of in-house places (capacity x cost per place)",
+    "cost_in_house_variable_gbp": "variable cost of occupied in-house places",
+    "cost_in_house_one_off_gbp": "one-off costs of opening or closing in-house places",
+    "cost_external_residential_gbp": "external residential placement spend in the financial year",
+    "cost_empty_places_gbp": "fixed cost of unused in-house places (fixed x unused share)",
+    "in_house_utilisation": "occupied / available place-days of finite in-house types",
+    "in_house_utilisation_fostering": "the same, in-house fostering types with a capacity",
+    "in_house_utilisation_residential": "the same, in-house residential types with a capacity",
+    "in_house_utilisation_supported": "the same, in-house supported types with a capacity",
 }
+
+#: In-house categories with a summary utilisation measure of their own.
+UTILISATION_CATEGORIES: tuple[str, ...] = ("fostering", "residential", "supported")
 
 
 def financial_year(day: dt.date) -> str:
@@ -114,6 +130,40 @@ class _View:
     def flow(self, measure: str, category: str) -> np.ndarray:
         i = self.flow_ids.get((measure, category))
         return np.zeros(len(self.months)) if i is None else self.flows[:, i]
+
+
+def _in_house_parts(v: _View, cfg: Config) -> dict[str, np.ndarray]:
+    """Monthly in-house placement spend split into fixed, variable and one-off parts (£)."""
+    zero = np.zeros(len(v.months))
+    parts = {"fixed": zero, "variable": zero, "one_off": zero}
+    for name, t in cfg.placement_types.items():
+        if t.provider != "in_house":
+            continue
+        parts["variable"] = parts["variable"] + v.lv_int("cost_rate_gbp_per_day", name)
+        if t.finite:
+            parts["fixed"] = parts["fixed"] + v.lv_int("cost_rate_gbp_per_day", f"{name}_fixed")
+            parts["one_off"] = parts["one_off"] + v.flow("cost_gbp", f"{name}_one_off")
+    return parts
+
+
+def _empty_place_cost(v: _View, cfg: Config) -> dict[str, np.ndarray]:
+    """Monthly fixed cost of unused places, per finite in-house type (£).
+
+    The month's fixed cost times its unused share of place-days
+    (1 - occupied / available place-days): exact when the fixed cost per place
+    does not change inside the month (schedules that change on the 1st).
+    """
+    out: dict[str, np.ndarray] = {}
+    for name, t in cfg.placement_types.items():
+        if t.provider != "in_house" or not t.finite:
+            continue
+        fixed = v.lv_int("cost_rate_gbp_per_day", f"{name}_fixed")
+        cap_days = v.lv_int("capacity", name)
+        occ_days = v.lv_int("looked_after", name)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            unused = np.where(cap_days > 0, 1.0 - occ_days / cap_days, 0.0)
+        out[name] = fixed * np.clip(unused, 0.0, 1.0)
+    return out
 
 
 def timeseries_frame(out: ReplicationOutput, cfg: Config) -> pd.DataFrame:
@@ -179,6 +229,15 @@ def timeseries_frame(out: ReplicationOutput, cfg: Config) -> pd.DataFrame:
         + [("cost_gbp", c, v.flow("cost_gbp", c)) for (m, c) in v.flow_names if m == "cost_gbp"]
     )
     rows.append(("cost_gbp", "all", total))
+    parts = _in_house_parts(v, cfg)
+    for part in ("fixed", "variable", "one_off"):
+        rows.append(("in_house_cost_gbp", part, parts[part]))
+    rows.append(("in_house_cost_gbp", "all", parts["fixed"] + parts["variable"] + parts["one_off"]))
+    empty_all = np.zeros(len(v.months))
+    for name, x in _empty_place_cost(v, cfg).items():
+        rows.append(("empty_place_cost_gbp", name, x))
+        empty_all = empty_all + x
+    rows.append(("empty_place_cost_gbp", "all", empty_all))
     n = len(v.months)
     dates = np.array(v.months, dtype="datetime64[D]")
     frame = pd.DataFrame(
@@ -223,6 +282,11 @@ def summary_frame(out: ReplicationOutput, cfg: Config) -> pd.DataFrame:
             in_house = in_house + x
         else:
             external = external + x
+    # In-house capacity costs: fixed cost of places and one-offs of opening or closing them.
+    parts = _in_house_parts(v, cfg)
+    capacity_costs = parts["fixed"] + parts["one_off"]
+    placements = placements + capacity_costs
+    in_house = in_house + capacity_costs
     allowances = sum(
         (v.lv_int("cost_rate_gbp_per_day", f"allowance_{r}") for r in cfg.exits.routes), zero
     )
@@ -231,6 +295,8 @@ def summary_frame(out: ReplicationOutput, cfg: Config) -> pd.DataFrame:
         v.lv_int("cost_rate_gbp_per_day", "edge_of_care")
         + v.lv_int("cost_rate_gbp_per_day", "staying_put")
         + v.lv_int("cost_rate_gbp_per_day", "leaving_care")
+        + v.lv_int("cost_rate_gbp_per_day", "edge_of_care_fixed")
+        + v.flow("cost_gbp", "edge_of_care_one_off")
         + v.flow("cost_gbp", "early_help")
         + v.flow("cost_gbp", "assessment")
     )
@@ -241,6 +307,18 @@ def summary_frame(out: ReplicationOutput, cfg: Config) -> pd.DataFrame:
         "cost_allowances_gbp": allowances,
         "cost_staff_gbp": staff,
         "cost_other_gbp": other,
+        "cost_in_house_fixed_gbp": parts["fixed"],
+        "cost_in_house_variable_gbp": parts["variable"],
+        "cost_in_house_one_off_gbp": parts["one_off"],
+        "cost_external_residential_gbp": sum(
+            (
+                v.lv_int("cost_rate_gbp_per_day", n)
+                for n, t in types.items()
+                if t.category == "residential" and t.provider == "external"
+            ),
+            zero,
+        ),
+        "cost_empty_places_gbp": sum(_empty_place_cost(v, cfg).values(), zero),
     }
     per_year("cost_total_gbp", placements + allowances + staff + other)
     for k, x in cost_parts.items():
@@ -278,6 +356,22 @@ def summary_frame(out: ReplicationOutput, cfg: Config) -> pd.DataFrame:
                 float(fost_in[sel].sum() / denom) if denom > 0 else float("nan"),
             )
         )
+    finite_in_house = [
+        (n, t.category) for n, t in types.items() if t.provider == "in_house" and t.finite
+    ]
+    for measure, cats in (
+        ("in_house_utilisation", None),
+        *((f"in_house_utilisation_{c}", (c,)) for c in UTILISATION_CATEGORIES),
+    ):
+        chosen = [n for n, c in finite_in_house if cats is None or c in cats]
+        occ_days = sum((v.lv_int("looked_after", n) for n in chosen), zero)
+        cap_days = sum((v.lv_int("capacity", n) for n in chosen), zero)
+        for year in dict.fromkeys(fy):
+            sel = fy == year
+            d = cap_days[sel].sum()
+            records.append(
+                (measure, year, float(occ_days[sel].sum() / d) if d > 0 else float("nan"))
+            )
     lac_end = v.lv_end("looked_after_total", "all")
     three = v.flow("children_3plus_placements", "all")
     exits_m = v.flow("exits", "all")
