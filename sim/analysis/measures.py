@@ -147,6 +147,66 @@ _ALL = (
             ("other", "Other services' spend"),
         )
     ),
+    _m("cost_in_house_fixed_gbp", "In-house fixed cost", "£ a financial year", "cost", "gbp"),
+    _m(
+        "cost_in_house_variable_gbp",
+        "In-house variable cost",
+        "£ a financial year",
+        "cost",
+        "gbp",
+    ),
+    _m(
+        "cost_in_house_one_off_gbp",
+        "In-house opening and closing costs",
+        "£ a financial year",
+        "cost",
+        "gbp",
+    ),
+    _m(
+        "cost_external_residential_gbp",
+        "External residential spend",
+        "£ a financial year",
+        "cost",
+        "gbp",
+    ),
+    _m(
+        "cost_empty_places_gbp",
+        "Fixed cost of empty in-house places",
+        "£ a financial year",
+        "cost",
+        "gbp",
+    ),
+    _m(
+        "in_house_utilisation",
+        "In-house utilisation",
+        "share of place-days",
+        "share",
+        "pct",
+    ),
+    _m(
+        "in_house_utilisation_fostering",
+        "in-house fostering",
+        "share of place-days",
+        "share",
+        "pct",
+        indent=True,
+    ),
+    _m(
+        "in_house_utilisation_residential",
+        "in-house residential",
+        "share of place-days",
+        "share",
+        "pct",
+        indent=True,
+    ),
+    _m(
+        "in_house_utilisation_supported",
+        "in-house supported",
+        "share of place-days",
+        "share",
+        "pct",
+        indent=True,
+    ),
 )
 
 #: Every summary measure by name.

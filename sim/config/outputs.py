@@ -43,13 +43,16 @@ TIMESERIES_MEASURES: dict[str, str] = {
     "cost_gbp": "spend in the month by category (placement types, allowances, staff, ...) and "
     "all, in cash terms",
     "cost_real_gbp": "cost_gbp at price-base prices (real terms)",
+    "in_house_cost_gbp": "in-house placement spend in the month (fixed, variable, one_off, all)",
+    "empty_place_cost_gbp": "fixed cost of the unused in-house places in the month, per type",
 }
 
 #: Summary measures: name -> meaning.
 SUMMARY_MEASURES: dict[str, str] = {
     "cost_total_gbp": "all spend in the financial year",
     "cost_placements_gbp": "placement spend in the financial year",
-    "cost_in_house_placements_gbp": "in-house placement spend in the financial year",
+    "cost_in_house_placements_gbp": "in-house placement spend in the financial year: fixed, "
+    "variable and one-off",
     "cost_external_placements_gbp": "external placement spend in the financial year",
     "cost_allowances_gbp": "SGO, CAO and adoption allowances in the financial year",
     "cost_staff_gbp": "social-worker cost in the financial year",
@@ -73,6 +76,15 @@ SUMMARY_MEASURES: dict[str, str] = {
     "cost_allowances_real_gbp": "cost_allowances_gbp at price-base prices",
     "cost_staff_real_gbp": "cost_staff_gbp at price-base prices",
     "cost_other_real_gbp": "cost_other_gbp at price-base prices",
+    "cost_in_house_fixed_gbp": "fixed cost of in-house places (capacity x cost per place)",
+    "cost_in_house_variable_gbp": "variable cost of occupied in-house places",
+    "cost_in_house_one_off_gbp": "one-off costs of opening or closing in-house places",
+    "cost_external_residential_gbp": "external residential placement spend in the financial year",
+    "cost_empty_places_gbp": "fixed cost of unused in-house places (fixed x unused share)",
+    "in_house_utilisation": "occupied / available place-days of finite in-house types",
+    "in_house_utilisation_fostering": "the same, in-house fostering types with a capacity",
+    "in_house_utilisation_residential": "the same, in-house residential types with a capacity",
+    "in_house_utilisation_supported": "the same, in-house supported types with a capacity",
 }
 
 

@@ -387,6 +387,22 @@ class EdgeOfCareConfig(_Model):
     daily_cost_gbp: float = Field(
         default=0.0, ge=0, description="Cost per supported child per day."
     )
+    fixed_cost_per_place_per_year_gbp: Schedule = Field(
+        default=Schedule.model_validate(0),
+        description="Fixed cost of each place (staff, premises) a year, paid while the place "
+        "exists, filled or not; daily_cost_gbp is then the variable cost of a supported child.",
+    )
+    opening_cost_per_place_gbp: float = Field(
+        default=0.0,
+        ge=0,
+        description="One-off cost of each place added on a capacity change date (set-up, "
+        "recruitment).",
+    )
+    closing_cost_per_place_gbp: float = Field(
+        default=0.0,
+        description="One-off cost of each place removed on a capacity change date; negative is "
+        "a saving (e.g. a sale).",
+    )
 
     @model_validator(mode="after")
     def _needs_duration(self) -> EdgeOfCareConfig:
@@ -435,6 +451,24 @@ class PlacementType(_Model):
     breakdown_per_year: float = Field(
         default=0.0, ge=0, description="Hazard of an unplanned ending (per child per year)."
     )
+    fixed_cost_per_place_per_year_gbp: Schedule = Field(
+        default=Schedule.model_validate(0),
+        description="In-house types with a capacity only: fixed cost of each place a year (staff "
+        "rotas, buildings, carers' fees and retainers), paid while the place exists, filled or "
+        "not; weekly_cost_gbp is then the variable cost of an occupied place.",
+    )
+    opening_cost_per_place_gbp: float = Field(
+        default=0.0,
+        ge=0,
+        description="In-house types with a capacity only: one-off cost of each place added on a "
+        "capacity change date (set-up, recruitment); not charged for the first day's places.",
+    )
+    closing_cost_per_place_gbp: float = Field(
+        default=0.0,
+        description="In-house types with a capacity only: one-off cost of each place removed on "
+        "a capacity change date (redundancy, decommissioning); negative is a saving (e.g. the "
+        "sale of a building), the only cost that may be negative.",
+    )
 
     @field_validator("capacity")
     @classmethod
@@ -452,6 +486,16 @@ class PlacementType(_Model):
             raise ValueError("max_age_years must exceed min_age_years")
         if self.max_complexity < self.min_complexity:
             raise ValueError("max_complexity must be at least min_complexity")
+        capacity_costs = (
+            self.fixed_cost_per_place_per_year_gbp.maximum() > 0
+            or self.opening_cost_per_place_gbp != 0
+            or self.closing_cost_per_place_gbp != 0
+        )
+        if capacity_costs and (self.capacity is None or self.provider != "in_house"):
+            raise ValueError(
+                "fixed_cost_per_place_per_year_gbp, opening_cost_per_place_gbp and "
+                "closing_cost_per_place_gbp apply only to in-house types with a capacity"
+            )
         return self
 
     @property

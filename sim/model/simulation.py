@@ -23,6 +23,7 @@ from scipy import special, stats
 from sim.config.schedule import Schedule
 from sim.config.schema import Config
 from sim.model import care, pathway
+from sim.model.capacity_costs import book_capacity_costs
 from sim.model.entities import DAYS_PER_YEAR, Child, Family
 from sim.model.entities import U as S
 from sim.model.params import build_params, register
@@ -539,6 +540,8 @@ class Simulation:
         )
         for d, v in w.fte.changes_after(start):
             self._at(d, partial(self._set_fte, v))
+        # Fixed and one-off costs of in-house capacity follow the schedules alone: booked now.
+        book_capacity_costs(self.rec, cfg)
 
     def _pending_rereferral(self, fam: Family, _event: Any) -> None:
         pathway.refer(self, fam, rereferral=True)

@@ -29,6 +29,7 @@ from sim.model.simulation import ReplicationOutput
 __all__ = [
     "SUMMARY_MEASURES",
     "TIMESERIES_MEASURES",
+    "UTILISATION_CATEGORIES",
     "financial_year",
     "price_factors",
     "summary_frame",
@@ -37,12 +38,15 @@ __all__ = [
 
 #: Cost categories of the monthly ``cost_gbp`` series that are not placement types or
 #: allowances, by the ``[prices]`` cost line they belong to.
-_OTHER_COSTS = ("edge_of_care", "staying_put", "leaving_care", "early_help", "assessment")
+
+#: In-house categories with a summary utilisation measure of their own.
+UTILISATION_CATEGORIES: tuple[str, ...] = ("fostering", "residential", "supported")
 
 
 def price_line(category: str, cfg: Config) -> tuple[str, str | None]:
     """The ``[prices]`` cost line (and placement category) of a ``cost_gbp`` category."""
-    t = cfg.placement_types.get(category)
+    name, _part = _placement_of(category, cfg)
+    t = cfg.placement_types.get(name) if name is not None else None
     if t is not None:
         line = "placements_in_house" if t.provider == "in_house" else "placements_external"
         return line, t.category
@@ -99,6 +103,106 @@ class _View:
         return np.zeros(len(self.months)) if i is None else self.flows[:, i]
 
 
+def cost_categories(v: _View) -> dict[str, np.ndarray]:
+    """Monthly spend (£, price-base prices) of every cost category the model records.
+
+    A category's £/day level integrated over each month, plus its one-off
+    flows; categories are placement types, ``<type>_fixed`` and
+    ``<type>_one_off`` (capacity costs), ``allowance_<route>``, ``staff`` and
+    the services (edge of care, early help, assessment, ...).
+    """
+    out: dict[str, np.ndarray] = {}
+    for measure, category in v.level_names:
+        if measure == "cost_rate_gbp_per_day":
+            out[category] = out.get(category, 0) + v.lv_int(measure, category)
+    for measure, category in v.flow_names:
+        if measure == "cost_gbp":
+            out[category] = out.get(category, 0) + v.flow(measure, category)
+    return out
+
+
+#: Cost groups reported in both cash and real terms (with ``total``).
+REAL_TERMS_GROUPS = (
+    "placements",
+    "in_house_placements",
+    "external_placements",
+    "allowances",
+    "staff",
+    "other",
+)
+
+
+def _placement_of(category: str, cfg: Config) -> tuple[str | None, str]:
+    """The placement type a cost category belongs to, and its part (variable, fixed, one_off)."""
+    if category in cfg.placement_types:
+        return category, "variable"
+    for part in ("fixed", "one_off"):
+        base = category.removesuffix(f"_{part}")
+        if base != category and base in cfg.placement_types:
+            return base, part
+    return None, ""
+
+
+def cost_groups(
+    costs: dict[str, np.ndarray], cfg: Config, zero: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Monthly spend by reporting group, and their total.
+
+    Groups: placements (in-house, external), allowances, staff and other
+    services. Every cost category counts in exactly one group.
+    """
+    groups = {k: zero.copy() for k in ("total", *REAL_TERMS_GROUPS)}
+    for category in sorted(costs, key=lambda c: (_placement_of(c, cfg)[0] is None, c)):
+        x = costs[category]
+        name, _part = _placement_of(category, cfg)
+        if name is not None:
+            groups["placements"] = groups["placements"] + x
+            side = cfg.placement_types[name].provider
+            key = "in_house_placements" if side == "in_house" else "external_placements"
+            groups[key] = groups[key] + x
+        elif category.startswith("allowance_"):
+            groups["allowances"] = groups["allowances"] + x
+        elif category == "staff":
+            groups["staff"] = groups["staff"] + x
+        else:
+            groups["other"] = groups["other"] + x
+    groups["total"] = (
+        groups["placements"] + groups["allowances"] + groups["staff"] + groups["other"]
+    )
+    return groups
+
+
+def _in_house_parts(costs: dict[str, np.ndarray], cfg: Config) -> dict[str, np.ndarray]:
+    """Monthly in-house placement spend split into fixed, variable and one-off parts (£)."""
+    zero = np.zeros(len(next(iter(costs.values()))) if costs else 0)
+    parts = {"fixed": zero, "variable": zero, "one_off": zero}
+    for category, x in costs.items():
+        name, part = _placement_of(category, cfg)
+        if name is not None and cfg.placement_types[name].provider == "in_house":
+            parts[part] = parts[part] + x
+    return parts
+
+
+def _empty_place_cost(v: _View, cfg: Config, costs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Monthly fixed cost of unused places, per finite in-house type (£).
+
+    The month's fixed cost times its unused share of place-days
+    (1 - occupied / available place-days): exact when the fixed cost per place
+    does not change inside the month (schedules that change on the 1st).
+    """
+    out: dict[str, np.ndarray] = {}
+    for name, t in cfg.placement_types.items():
+        if t.provider != "in_house" or not t.finite or f"{name}_fixed" not in costs:
+            continue
+        fixed = costs[f"{name}_fixed"]
+        cap_days = v.lv_int("capacity", name)
+        occ_days = v.lv_int("looked_after", name)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            unused = np.where(cap_days > 0, 1.0 - occ_days / cap_days, 0.0)
+        out[name] = fixed * np.clip(unused, 0.0, 1.0)
+    return out
+
+
 def timeseries_frame(out: ReplicationOutput, cfg: Config) -> pd.DataFrame:
     """Monthly tidy time series of one replication (reported months only)."""
     v = _View(out)
@@ -147,20 +251,24 @@ def timeseries_frame(out: ReplicationOutput, cfg: Config) -> pd.DataFrame:
         rows.append((measure, "all", v.lv_end(measure, "all")))
     # Costs: integrals of £/day rates plus one-off flows, all in £ per month, at
     # price-base prices (real terms); cash terms multiply each by its price index.
-    real_rows = [
-        ("cost_real_gbp", category, v.lv_int(measure, category))
-        for measure, category in v.level_names
-        if measure == "cost_rate_gbp_per_day"
-    ]
-    real_rows += [
-        ("cost_real_gbp", c, v.flow("cost_gbp", c)) for (m, c) in v.flow_names if m == "cost_gbp"
-    ]
     factors = price_factors(v.months, cfg)
-    cash_rows = [("cost_gbp", c, x * factors[price_line(c, cfg)]) for _, c, x in real_rows]
+    real_costs = cost_categories(v)
+    cash_costs = {c: x * factors[price_line(c, cfg)] for c, x in real_costs.items()}
     zero_cost = np.zeros_like(lac_all)
+    cash_rows = [("cost_gbp", c, x) for c, x in cash_costs.items()]
+    real_rows = [("cost_real_gbp", c, x) for c, x in real_costs.items()]
     real_rows.append(("cost_real_gbp", "all", sum((r[2] for r in real_rows), zero_cost)))
     cash_rows.append(("cost_gbp", "all", sum((r[2] for r in cash_rows), zero_cost)))
     rows = [r for r in rows if r[0] != "cost_gbp"] + cash_rows + real_rows
+    parts = _in_house_parts(cash_costs, cfg)
+    for part in ("fixed", "variable", "one_off"):
+        rows.append(("in_house_cost_gbp", part, parts[part]))
+    rows.append(("in_house_cost_gbp", "all", parts["fixed"] + parts["variable"] + parts["one_off"]))
+    empty_all = np.zeros(len(v.months))
+    for name, x in _empty_place_cost(v, cfg, cash_costs).items():
+        rows.append(("empty_place_cost_gbp", name, x))
+        empty_all = empty_all + x
+    rows.append(("empty_place_cost_gbp", "all", empty_all))
     n = len(v.months)
     dates = np.array(v.months, dtype="datetime64[D]")
     frame = pd.DataFrame(
@@ -195,53 +303,34 @@ def summary_frame(out: ReplicationOutput, cfg: Config) -> pd.DataFrame:
 
     zero = np.zeros(len(v.months))
     factors = price_factors(v.months, cfg)
+    real_costs = cost_categories(v)
     for terms in ("cash", "real"):
-
-        def priced(x: np.ndarray, category: str, terms: str = terms) -> np.ndarray:
-            return x * factors[price_line(category, cfg)] if terms == "cash" else x
-
-        placements = zero.copy()
-        in_house = zero.copy()
-        external = zero.copy()
-        for name, t in types.items():
-            x = priced(v.lv_int("cost_rate_gbp_per_day", name), name)
-            placements = placements + x  # summed in type order, as the parts
-            if t.provider == "in_house":
-                in_house = in_house + x
-            else:
-                external = external + x
-        allowances = sum(
-            (
-                priced(v.lv_int("cost_rate_gbp_per_day", f"allowance_{r}"), f"allowance_{r}")
-                for r in cfg.exits.routes
-            ),
-            zero,
+        costs = (
+            {c: x * factors[price_line(c, cfg)] for c, x in real_costs.items()}
+            if terms == "cash"
+            else real_costs
         )
-        staff = priced(v.lv_int("cost_rate_gbp_per_day", "staff"), "staff")
-        other = sum(
-            (
-                priced(
-                    v.flow("cost_gbp", c)
-                    if c in ("early_help", "assessment")
-                    else v.lv_int("cost_rate_gbp_per_day", c),
-                    c,
-                )
-                for c in _OTHER_COSTS
-            ),
-            zero,
-        )
-        cost_parts = {
-            "total": placements + allowances + staff + other,
-            "placements": placements,
-            "in_house_placements": in_house,
-            "external_placements": external,
-            "allowances": allowances,
-            "staff": staff,
-            "other": other,
-        }
+        groups = cost_groups(costs, cfg, zero)
         suffix = "_gbp" if terms == "cash" else "_real_gbp"
-        for k, x in cost_parts.items():
-            per_year(f"cost_{k}{suffix}", x)
+        for k in ("total", *REAL_TERMS_GROUPS):
+            per_year(f"cost_{k}{suffix}", groups[k])
+        if terms == "cash":
+            parts = _in_house_parts(costs, cfg)
+            per_year("cost_in_house_fixed_gbp", parts["fixed"])
+            per_year("cost_in_house_variable_gbp", parts["variable"])
+            per_year("cost_in_house_one_off_gbp", parts["one_off"])
+            per_year(
+                "cost_external_residential_gbp",
+                sum(
+                    (
+                        costs.get(n, zero)
+                        for n, t in types.items()
+                        if t.category == "residential" and t.provider == "external"
+                    ),
+                    zero,
+                ),
+            )
+            per_year("cost_empty_places_gbp", sum(_empty_place_cost(v, cfg, costs).values(), zero))
     snapshot("looked_after", v.lv_end("looked_after_total", "all"))
     ext_resi = sum(
         (
@@ -275,6 +364,22 @@ def summary_frame(out: ReplicationOutput, cfg: Config) -> pd.DataFrame:
                 float(fost_in[sel].sum() / denom) if denom > 0 else float("nan"),
             )
         )
+    finite_in_house = [
+        (n, t.category) for n, t in types.items() if t.provider == "in_house" and t.finite
+    ]
+    for measure, cats in (
+        ("in_house_utilisation", None),
+        *((f"in_house_utilisation_{c}", (c,)) for c in UTILISATION_CATEGORIES),
+    ):
+        chosen = [n for n, c in finite_in_house if cats is None or c in cats]
+        occ_days = sum((v.lv_int("looked_after", n) for n in chosen), zero)
+        cap_days = sum((v.lv_int("capacity", n) for n in chosen), zero)
+        for year in dict.fromkeys(fy):
+            sel = fy == year
+            d = cap_days[sel].sum()
+            records.append(
+                (measure, year, float(occ_days[sel].sum() / d) if d > 0 else float("nan"))
+            )
     lac_end = v.lv_end("looked_after_total", "all")
     three = v.flow("children_3plus_placements", "all")
     exits_m = v.flow("exits", "all")
