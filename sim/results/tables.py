@@ -65,7 +65,13 @@ SUMMARY_MEASURES: dict[str, str] = {
     "cost_external_placements_gbp": "external placement spend in the financial year",
     "cost_allowances_gbp": "SGO, CAO and adoption allowances in the financial year",
     "cost_staff_gbp": "social-worker cost in the financial year",
-    "cost_other_gbp": "edge of care, early help, assessment, staying put, leaving care",
+    "cost_other_gbp": "edge of care, staying put, leaving care in the financial year",
+    "cost_front_door_gbp": "early help, assessments, s47 enquiries, CIN and CP plans (variable)",
+    "cost_early_help_gbp": "early-help cases in the financial year",
+    "cost_assessments_gbp": "assessments started in the financial year (beyond the FTE cost)",
+    "cost_s47_enquiries_gbp": "s47 enquiries and initial conferences in the financial year",
+    "cost_cin_plans_gbp": "child in need plan-days in the financial year x the daily rate",
+    "cost_cp_plans_gbp": "child protection plan-days in the financial year x the daily rate",
     "looked_after": "children looked after on 31 March",
     "external_residential": "children in external residential placements on 31 March",
     "in_house_share_fostering": "in-house share of fostering days in the financial year",
@@ -231,9 +237,15 @@ def summary_frame(out: ReplicationOutput, cfg: Config) -> pd.DataFrame:
         v.lv_int("cost_rate_gbp_per_day", "edge_of_care")
         + v.lv_int("cost_rate_gbp_per_day", "staying_put")
         + v.lv_int("cost_rate_gbp_per_day", "leaving_care")
-        + v.flow("cost_gbp", "early_help")
-        + v.flow("cost_gbp", "assessment")
     )
+    front_door_parts = {
+        "cost_early_help_gbp": v.flow("cost_gbp", "early_help"),
+        "cost_assessments_gbp": v.flow("cost_gbp", "assessment"),
+        "cost_s47_enquiries_gbp": v.flow("cost_gbp", "s47_enquiry"),
+        "cost_cin_plans_gbp": v.lv_int("cost_rate_gbp_per_day", "cin_plan"),
+        "cost_cp_plans_gbp": v.lv_int("cost_rate_gbp_per_day", "cp_plan"),
+    }
+    front_door = sum(front_door_parts.values(), zero)
     cost_parts = {
         "cost_placements_gbp": placements,
         "cost_in_house_placements_gbp": in_house,
@@ -241,8 +253,10 @@ def summary_frame(out: ReplicationOutput, cfg: Config) -> pd.DataFrame:
         "cost_allowances_gbp": allowances,
         "cost_staff_gbp": staff,
         "cost_other_gbp": other,
+        "cost_front_door_gbp": front_door,
+        **front_door_parts,
     }
-    per_year("cost_total_gbp", placements + allowances + staff + other)
+    per_year("cost_total_gbp", placements + allowances + staff + other + front_door)
     for k, x in cost_parts.items():
         per_year(k, x)
     snapshot("looked_after", v.lv_end("looked_after_total", "all"))
