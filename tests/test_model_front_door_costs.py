@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import re
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -86,7 +87,7 @@ def test_each_cost_part_is_its_unit_cost_times_its_work_worked_out_by_hand(kind:
     edges = np.concatenate([[0.0], edges])
     n_months = len(edges) - 1
     assert len(times) > 500
-    referred = np.array([((times >= lo) & (times < hi)).sum() for lo, hi in zip(edges, edges[1:])])
+    referred = np.array([((times >= lo) & (times < hi)).sum() for lo, hi in pairwise(edges)])
 
     assessments = column(out, "flow", "cost_gbp", "assessment")
     assert np.array_equal(assessments, referred * ASSESSMENT_GBP)
@@ -187,8 +188,9 @@ def test_the_front_door_parts_add_up_to_their_total_and_the_total_spend(
 
 def test_zero_unit_costs_book_nothing() -> None:
     data = small_baseline(years=0.5)
-    for key in ("s47_enquiry_cost_gbp", "cin_plan_cost_per_month_gbp", "cp_plan_cost_per_month_gbp"):
-        data["workforce"][key] = 0
+    data["workforce"].update(
+        s47_enquiry_cost_gbp=0, cin_plan_cost_per_month_gbp=0, cp_plan_cost_per_month_gbp=0
+    )
     out = simulate(build(data), seed=SEED)
     assert column(out, "flow", "cost_gbp", "s47_enquiry").sum() == 0
     assert column(out, "level", "cost_rate_gbp_per_day", "cin_plan").sum() == 0
