@@ -130,7 +130,8 @@ def test_cost_parts_add_up_to_the_totals() -> None:
         wide["cost_placements_gbp"]
         + wide["cost_allowances_gbp"]
         + wide["cost_staff_gbp"]
-        + wide["cost_other_gbp"],
+        + wide["cost_other_gbp"]
+        + wide["cost_front_door_gbp"],
         rtol=1e-12,
     )
     np.testing.assert_allclose(

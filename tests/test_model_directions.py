@@ -108,6 +108,19 @@ def test_a_higher_assessment_threshold_brings_more_children_back_as_re_referrals
     before = total(baseline_result, "referrals", "re_referral")
     after = total(higher_threshold, "referrals", "re_referral")
     assert (after > before).all(), f"re-referrals: {before} -> {after}"
+
+
+def test_a_higher_assessment_threshold_lowers_assessment_cost_in_the_first_year(
+    baseline_result: sim.RunResult, higher_threshold: sim.RunResult
+) -> None:
+    # The children no longer assessed go to early help: its cost rises as assessments' falls.
+    before = summary(baseline_result, "cost_assessments_gbp", FIRST_YEAR)
+    after = summary(higher_threshold, "cost_assessments_gbp", FIRST_YEAR)
+    assert before.min() > 0
+    assert (after < before).all(), f"assessment cost: {before} -> {after}"
+    eh_before = summary(baseline_result, "cost_early_help_gbp", FIRST_YEAR)
+    eh_after = summary(higher_threshold, "cost_early_help_gbp", FIRST_YEAR)
+    assert (eh_after > eh_before).all(), f"early-help cost: {eh_before} -> {eh_after}"
     # New referrals are the same families under common random numbers.
     np.testing.assert_array_equal(
         total(higher_threshold, "referrals", "new"), total(baseline_result, "referrals", "new")

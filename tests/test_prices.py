@@ -120,7 +120,8 @@ def test_real_terms_equal_cash_deflated_by_each_lines_index(runs) -> None:
     assert np.allclose(cash.xs("all", level=1).sort_index(), parts.sort_index())
     total = _values(s, "cost_total_gbp")
     summed = sum(
-        _values(s, f"cost_{k}_gbp") for k in ("placements", "allowances", "staff", "other")
+        _values(s, f"cost_{k}_gbp")
+        for k in ("placements", "allowances", "staff", "other", "front_door")
     )
     assert np.allclose(total, summed)
 

@@ -113,6 +113,19 @@ _ALL = (
     _m("cost_total_gbp", "Total spend", "£ a financial year", "cost", "gbp"),
     _m("cost_staff_gbp", "Social-worker spend", "£ a financial year", "cost", "gbp"),
     _m("cost_other_gbp", "Other services' spend", "£ a financial year", "cost", "gbp"),
+    _m("cost_front_door_gbp", "Front-door and plan spend", "£ a financial year", "cost", "gbp"),
+    _m("cost_early_help_gbp", "early help", "£ a financial year", "cost", "gbp", indent=True),
+    _m("cost_assessments_gbp", "assessments", "£ a financial year", "cost", "gbp", indent=True),
+    _m(
+        "cost_s47_enquiries_gbp",
+        "s47 enquiries",
+        "£ a financial year",
+        "cost",
+        "gbp",
+        indent=True,
+    ),
+    _m("cost_cin_plans_gbp", "CIN plans", "£ a financial year", "cost", "gbp", indent=True),
+    _m("cost_cp_plans_gbp", "CP plans", "£ a financial year", "cost", "gbp", indent=True),
     _m("caseload_peak", "Peak monthly cases per social worker", "cases per FTE", "rate", "num"),
     _m("moves_per_child", "Placement moves per child", "moves per child", "rate", "num"),
     _m(
@@ -145,6 +158,7 @@ _ALL = (
             ("allowances", "Allowances after care"),
             ("staff", "Social-worker spend"),
             ("other", "Other services' spend"),
+            ("front_door", "Front-door activity spend"),
         )
     ),
     _m("cost_in_house_fixed_gbp", "In-house fixed cost", "£ a financial year", "cost", "gbp"),

@@ -124,7 +124,8 @@ children leave care, and who is already in the system on the first day. It is a 
 Conventions:
 
 - Units are in the key names: `_days` days, `_years` years (ages), `_gbp` pounds sterling
-  (`weekly_` per week, `daily_` per day, `annual_` per year), `_per_year` a rate per year.
+  (`weekly_` per week, `daily_` per day, `annual_` per year, `_per_month_` per month of
+  365.25 / 12 days), `_per_year` a rate per year.
 - Percentiles, shares and probabilities are fractions from 0 to 1 (`0.25` is 25%).
 - Dates are ISO (`2016-04-01`); financial years run 1 April to 31 March.
 - Unknown keys are errors, and so is any value outside its allowed range. An error names the
@@ -408,6 +409,7 @@ def _unit(name: str, info: FieldInfo) -> str:
             ("weekly", "£ per week"),
             ("daily", "£ per day"),
             ("annual", "£ per year"),
+            ("month", "£ per month"),
         ):
             if word in tokens:
                 return unit

@@ -56,7 +56,7 @@ SUMMARY_MEASURES: dict[str, str] = {
     "cost_external_placements_gbp": "external placement spend in the financial year",
     "cost_allowances_gbp": "SGO, CAO and adoption allowances in the financial year",
     "cost_staff_gbp": "social-worker cost in the financial year",
-    "cost_other_gbp": "edge of care, early help, assessment, staying put, leaving care",
+    "cost_other_gbp": "edge of care, staying put, leaving care in the financial year",
     "looked_after": "children looked after on 31 March",
     "external_residential": "children in external residential placements on 31 March",
     "in_house_share_fostering": "in-house share of fostering days in the financial year",
@@ -76,6 +76,7 @@ SUMMARY_MEASURES: dict[str, str] = {
     "cost_allowances_real_gbp": "cost_allowances_gbp at price-base prices",
     "cost_staff_real_gbp": "cost_staff_gbp at price-base prices",
     "cost_other_real_gbp": "cost_other_gbp at price-base prices",
+    "cost_front_door_real_gbp": "cost_front_door_gbp at price-base prices",
     "cost_in_house_fixed_gbp": "fixed cost of in-house places (capacity x cost per place)",
     "cost_in_house_variable_gbp": "variable cost of occupied in-house places",
     "cost_in_house_one_off_gbp": "one-off costs of opening or closing in-house places",
@@ -85,6 +86,12 @@ SUMMARY_MEASURES: dict[str, str] = {
     "in_house_utilisation_fostering": "the same, in-house fostering types with a capacity",
     "in_house_utilisation_residential": "the same, in-house residential types with a capacity",
     "in_house_utilisation_supported": "the same, in-house supported types with a capacity",
+    "cost_front_door_gbp": "early help, assessments, s47 enquiries, CIN and CP plans (variable)",
+    "cost_early_help_gbp": "early-help cases in the financial year",
+    "cost_assessments_gbp": "assessments started in the financial year (beyond the FTE cost)",
+    "cost_s47_enquiries_gbp": "s47 enquiries and initial conferences in the financial year",
+    "cost_cin_plans_gbp": "child in need plan-days in the financial year x the daily rate",
+    "cost_cp_plans_gbp": "child protection plan-days in the financial year x the daily rate",
 }
 
 

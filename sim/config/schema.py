@@ -725,7 +725,28 @@ class WorkforceConfig(_Model):
         default=0.0, ge=0, description="Relative increase of time to exit per relative excess."
     )
     early_help_cost_gbp: float = Field(default=0.0, ge=0, description="Cost per early-help case.")
-    assessment_cost_gbp: float = Field(default=0.0, ge=0, description="Cost per assessment.")
+    assessment_cost_gbp: float = Field(
+        default=0.0,
+        ge=0,
+        description="Variable cost per child assessed, beyond the FTE cost (at the start).",
+    )
+    s47_enquiry_cost_gbp: float = Field(
+        default=0.0,
+        ge=0,
+        description="Variable cost per child of a section 47 enquiry and its initial conference.",
+    )
+    cin_plan_cost_per_month_gbp: float = Field(
+        default=0.0,
+        ge=0,
+        description="Variable cost per child per month on a child in need plan (a month is "
+        "365.25 / 12 days; accrued by the day).",
+    )
+    cp_plan_cost_per_month_gbp: float = Field(
+        default=0.0,
+        ge=0,
+        description="Variable cost per child per month on a child protection plan (a month is "
+        "365.25 / 12 days; accrued by the day).",
+    )
 
     @field_validator("fte")
     @classmethod

@@ -6,8 +6,8 @@ reads one attribute, not a chain through the config). :class:`RecorderIndex`
 holds the recorder rows the front door and the entry and exit code write to.
 Both are frozen slotted dataclasses: reading a field is as cheap as reading
 an attribute of a plain object. :func:`build_params` and :func:`register`
-make them; this module imports no other part of the model but the recorder,
-so every process module can import it.
+make them; this module imports no other part of the model but the recorder and
+the entities' year length, so every process module can import it.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from sim.config.schema import (
     Config,
     ExitRoute,
 )
+from sim.model.entities import DAYS_PER_YEAR
 from sim.model.recorder import Recorder
 
 __all__ = [
@@ -118,6 +119,12 @@ class Params:
     """Cost of an early-help case (GBP per child)."""
     assessment_cost: float
     """Cost of an assessment (GBP per child)."""
+    s47_cost: float
+    """Cost of a section 47 enquiry and its initial conference (GBP per child)."""
+    cin_daily_cost: float
+    """Cost of a child in need plan (GBP per child per day)."""
+    cp_daily_cost: float
+    """Cost of a child protection plan (GBP per child per day)."""
     # --------------------------------------------------------------- care
     entry_bands: tuple[EntryBand, ...]
     """Placement category needed on entry, by age band (see :func:`cumulative_entry_bands`)."""
@@ -174,6 +181,11 @@ class RecorderIndex:
     fl_exits_route: Mapping[str, int]
     fl_cost_eh: int
     fl_cost_as: int
+    fl_cost_s47: int
+    lv_cin_cost: int
+    """Daily cost rate of the CIN plans open (booked ahead with the plans)."""
+    lv_cp_cost: int
+    """Daily cost rate of the CP plans open (booked ahead with the plans)."""
     lv_lac: int
     lv_open_as: int
     lv_open_cin: int
@@ -272,6 +284,9 @@ def build_params(cfg: Config) -> Params:
         perm_elasticity=w.permanence_delay_elasticity,
         early_help_cost=w.early_help_cost_gbp,
         assessment_cost=w.assessment_cost_gbp,
+        s47_cost=w.s47_enquiry_cost_gbp,
+        cin_daily_cost=w.cin_plan_cost_per_month_gbp * 12 / DAYS_PER_YEAR,
+        cp_daily_cost=w.cp_plan_cost_per_month_gbp * 12 / DAYS_PER_YEAR,
         entry_bands=tuple(cumulative_entry_bands(cfg)),
         exit_bands=tuple(cumulative_exit_bands(cfg)),
         route_default_duration={
@@ -321,6 +336,7 @@ def register(rec: Recorder, cfg: Config) -> RecorderIndex:
     fl_exits_route: dict[str, int] = {r: flow("exits", r) for r in (*routes, "leaving_care")}
     fl_cost_eh = flow("cost_gbp", "early_help")
     fl_cost_as = flow("cost_gbp", "assessment")
+    fl_cost_s47 = flow("cost_gbp", "s47_enquiry")
     lv_lac = level("looked_after_total", "all")
     lv_open_as = level("open_cases", "assessment")
     lv_open_cin = level("open_cases", "cin")
@@ -335,6 +351,8 @@ def register(rec: Recorder, cfg: Config) -> RecorderIndex:
     lv_eh = level("early_help", "all")
     lv_edge = level("edge_of_care_children", "all")
     lv_edge_cost = level("cost_rate_gbp_per_day", "edge_of_care")
+    lv_cin_cost = level("cost_rate_gbp_per_day", "cin_plan")
+    lv_cp_cost = level("cost_rate_gbp_per_day", "cp_plan")
     lv_allow: dict[str, int] = {r: level("allowances", r) for r in routes}
     lv_allow_cost: dict[str, int] = {
         r: level("cost_rate_gbp_per_day", f"allowance_{r}") for r in routes
@@ -365,6 +383,9 @@ def register(rec: Recorder, cfg: Config) -> RecorderIndex:
         fl_exits_route=fl_exits_route,
         fl_cost_eh=fl_cost_eh,
         fl_cost_as=fl_cost_as,
+        fl_cost_s47=fl_cost_s47,
+        lv_cin_cost=lv_cin_cost,
+        lv_cp_cost=lv_cp_cost,
         lv_lac=lv_lac,
         lv_open_as=lv_open_as,
         lv_open_cin=lv_open_cin,

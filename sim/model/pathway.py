@@ -193,6 +193,8 @@ def finish_assessment(sim: FrontDoorContext, fam: Family, underserved: bool, at:
         start_plan(sim, fam, "cin", at=at, handed_over=True)
     elif assessed < p.care_pct:
         rec.count_at(ix.fl_outcome_cp, n, at)
+        if p.s47_cost:
+            rec.count_at(ix.fl_cost_s47, n * p.s47_cost, at)
         if p.s47_days is None:
             rec.add_at(ix.lv_open_as, -n, at)
             start_plan(sim, fam, "cp", at=at, handed_over=True)
@@ -235,12 +237,14 @@ def start_plan(
     new = elapsed_days is None
     if kind == "cin":
         plan, lv = p.cin, ix.lv_open_cin
+        lv_cost, daily = ix.lv_cin_cost, p.cin_daily_cost
         u_days, u_esc, u_when = S.CIN_DAYS, S.CIN_ESCALATION, S.CIN_ESCALATION_TIME
         to_cp = plan.escalate_to_cp_probability
         if new:
             rec.count_at(ix.fl_cin_start, n, at)
     else:
         plan, lv = p.cp, ix.lv_open_cp
+        lv_cost, daily = ix.lv_cp_cost, p.cp_daily_cost
         u_days, u_esc, u_when = S.CP_DAYS, S.CP_ESCALATION, S.CP_ESCALATION_TIME
         to_cp = 0.0
         if new:
@@ -262,8 +266,14 @@ def start_plan(
         rec.add_at(lv, n, at)
     else:
         sim.open_cases_at(lv, n, at)
+    # The plan's cost is a daily rate for exactly as long as the children are on it.
+    cost = n * daily
+    if cost:
+        rec.add_at(lv_cost, cost, at)
     if esc < to_cp + to_care:
         when = at + escalate_after
+        if cost:
+            rec.add_at(lv_cost, -cost, when)
         if esc < to_cp:
             rec.add_at(lv, -n, when)
             start_plan(sim, fam, "cp", at=when, handed_over=True)
@@ -273,6 +283,8 @@ def start_plan(
             care_bound_at(sim, fam, when)
         return
     end = at + days
+    if cost:
+        rec.add_at(lv_cost, -cost, end)
     sim.open_cases_at(lv, -n, end)
     close_case(sim, fam, underserved=False, at=end)
 

@@ -129,7 +129,17 @@ REAL_TERMS_GROUPS = (
     "allowances",
     "staff",
     "other",
+    "front_door",
 )
+
+#: Front-door activity costs (beyond the FTE line) and their summary measures.
+FRONT_DOOR_COSTS = {
+    "early_help": "cost_early_help_gbp",
+    "assessment": "cost_assessments_gbp",
+    "s47_enquiry": "cost_s47_enquiries_gbp",
+    "cin_plan": "cost_cin_plans_gbp",
+    "cp_plan": "cost_cp_plans_gbp",
+}
 
 
 def _placement_of(category: str, cfg: Config) -> tuple[str | None, str]:
@@ -148,8 +158,10 @@ def cost_groups(
 ) -> dict[str, np.ndarray]:
     """Monthly spend by reporting group, and their total.
 
-    Groups: placements (in-house, external), allowances, staff and other
-    services. Every cost category counts in exactly one group.
+    Groups: placements (in-house, external), allowances, staff, front-door
+    activity (early help, assessments, s47 enquiries, CIN and CP plans) and
+    other services (edge of care, staying put, leaving care). Every cost category
+    counts in exactly one group.
     """
     groups = {k: zero.copy() for k in ("total", *REAL_TERMS_GROUPS)}
     for category in sorted(costs, key=lambda c: (_placement_of(c, cfg)[0] is None, c)):
@@ -164,10 +176,16 @@ def cost_groups(
             groups["allowances"] = groups["allowances"] + x
         elif category == "staff":
             groups["staff"] = groups["staff"] + x
+        elif category in FRONT_DOOR_COSTS:
+            groups["front_door"] = groups["front_door"] + x
         else:
             groups["other"] = groups["other"] + x
     groups["total"] = (
-        groups["placements"] + groups["allowances"] + groups["staff"] + groups["other"]
+        groups["placements"]
+        + groups["allowances"]
+        + groups["staff"]
+        + groups["other"]
+        + groups["front_door"]
     )
     return groups
 
@@ -331,6 +349,8 @@ def summary_frame(out: ReplicationOutput, cfg: Config) -> pd.DataFrame:
                 ),
             )
             per_year("cost_empty_places_gbp", sum(_empty_place_cost(v, cfg, costs).values(), zero))
+            for category, measure in FRONT_DOOR_COSTS.items():
+                per_year(measure, costs.get(category, zero))
     snapshot("looked_after", v.lv_end("looked_after_total", "all"))
     ext_resi = sum(
         (
