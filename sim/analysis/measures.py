@@ -129,6 +129,16 @@ _ALL = (
         "stock",
         "count",
     ),
+    _m("looked_after_uasc", "UASC looked after on 31 March", "children", "stock", "count"),
+    _m("entries_uasc", "UASC starting care", "children a year", "flow", "count"),
+    _m(
+        "income_uasc_grant_gbp",
+        "Home Office UASC grant (income)",
+        "£ a financial year",
+        "cost",
+        "gbp",
+    ),
+    _m("cost_net_gbp", "Net spend (total less UASC grant)", "£ a financial year", "cost", "gbp"),
 )
 
 #: Every summary measure by name.

@@ -34,6 +34,8 @@ PURPOSES: tuple[str, ...] = (
     "placement",  # breakdown times, per-stay costs, step-down draws
     "initial",  # the starting population
     "parameters",  # parameter uncertainty draws (once per replication)
+    "uasc_arrivals",  # arrival times of unaccompanied asylum-seeking children
+    "uasc",  # per-child uniforms of UASC: age at arrival, category needed, staying put
 )
 
 

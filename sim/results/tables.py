@@ -55,6 +55,11 @@ TIMESERIES_MEASURES: dict[str, str] = {
     "edge_of_care_children": "children supported by the edge-of-care service at month end",
     "waiting": "children in a fallback placement waiting for a suitable place",
     "cost_gbp": "spend in the month by category (placement types, allowances, staff, ...) and all",
+    "entries_uasc": "unaccompanied asylum-seeking children (UASC) starting to be looked after "
+    "(only in runs where UASC arrive)",
+    "looked_after_uasc": "UASC looked after at month end (also counted in looked_after)",
+    "income_gbp": "income in the month: the Home Office grant for UASC (uasc_grant); not "
+    "netted off cost_gbp",
 }
 
 #: Summary measures: name -> meaning.
@@ -78,6 +83,10 @@ SUMMARY_MEASURES: dict[str, str] = {
     "moves_per_child": "moves / children looked after at any time in the reported period",
     "share_3plus_placements": "share of children looked after in the year with 3+ placements",
     "direct_financial_support": "children on allowances on 31 March",
+    "looked_after_uasc": "UASC looked after on 31 March (also counted in looked_after)",
+    "entries_uasc": "UASC starting to be looked after in the financial year (also in entries)",
+    "income_uasc_grant_gbp": "Home Office grant for UASC looked after in the financial year",
+    "cost_net_gbp": "cost_total_gbp less income_uasc_grant_gbp",
 }
 
 
@@ -162,6 +171,8 @@ def timeseries_frame(out: ReplicationOutput, cfg: Config) -> pd.DataFrame:
     rows.append(("allowances", "all", allow_all))
     for measure in ("staying_put", "early_help", "edge_of_care_children", "waiting"):
         rows.append((measure, "all", v.lv_end(measure, "all")))
+    rows.append(("looked_after_uasc", "all", v.lv_end("looked_after_uasc", "all")))
+    rows.append(("income_gbp", "uasc_grant", v.lv_int("income_rate_gbp_per_day", "uasc_grant")))
     # Costs: integrals of £/day rates plus one-off flows, all in £ per month.
     total = np.zeros_like(lac_all)
     cost_rows = []
@@ -315,4 +326,10 @@ def summary_frame(out: ReplicationOutput, cfg: Config) -> pd.DataFrame:
             out.moves_in_window / out.children_in_care if out.children_in_care else 0.0,
         )
     )
+    # UASC (zeros in a run without them): income is its own line; gross spend stays gross.
+    snapshot("looked_after_uasc", v.lv_end("looked_after_uasc", "all"))
+    per_year("entries_uasc", v.flow("entries_uasc", "all"))
+    grant = v.lv_int("income_rate_gbp_per_day", "uasc_grant")
+    per_year("income_uasc_grant_gbp", grant)
+    per_year("cost_net_gbp", placements + allowances + staff + other - grant)
     return pd.DataFrame.from_records(records, columns=["measure", "period", "value"])
