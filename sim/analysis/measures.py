@@ -139,6 +139,13 @@ _ALL = (
         "gbp",
     ),
     _m("cost_net_gbp", "Net spend (total less UASC grant)", "£ a financial year", "cost", "gbp"),
+    _m(
+        "supported_accommodation",
+        "Children in supported accommodation on 31 March",
+        "children",
+        "stock",
+        "count",
+    ),
 )
 
 #: Every summary measure by name.

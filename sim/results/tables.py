@@ -87,6 +87,7 @@ SUMMARY_MEASURES: dict[str, str] = {
     "entries_uasc": "UASC starting to be looked after in the financial year (also in entries)",
     "income_uasc_grant_gbp": "Home Office grant for UASC looked after in the financial year",
     "cost_net_gbp": "cost_total_gbp less income_uasc_grant_gbp",
+    "supported_accommodation": "children in supported accommodation on 31 March (all children)",
 }
 
 
@@ -332,4 +333,8 @@ def summary_frame(out: ReplicationOutput, cfg: Config) -> pd.DataFrame:
     grant = v.lv_int("income_rate_gbp_per_day", "uasc_grant")
     per_year("income_uasc_grant_gbp", grant)
     per_year("cost_net_gbp", placements + allowances + staff + other - grant)
+    supported = sum(
+        (v.lv_end("looked_after", n) for n, t in types.items() if t.category == "supported"), zero
+    )
+    snapshot("supported_accommodation", supported)
     return pd.DataFrame.from_records(records, columns=["measure", "period", "value"])
