@@ -257,6 +257,8 @@ def test_more_uasc_raise_supported_accommodation_and_grant(
     none, some, more = (three_levels[k] for k in (0.0, 20.0, 60.0))
     sup = [_mean_monthly(r, "looked_after_by_category", "supported") for r in (none, some, more)]
     assert np.all(sup[1] > sup[0]) and np.all(sup[2] > sup[1])
+    on_31_march = [_summary(r, "supported_accommodation") for r in (none, more)]
+    assert on_31_march[1].sum() > on_31_march[0].sum()
     income = [_summary(r, "income_uasc_grant_gbp") for r in (none, some, more)]
     assert np.all(income[0] == 0)
     assert np.all(income[1] > 0) and np.all(income[2] > income[1])
