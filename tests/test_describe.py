@@ -87,8 +87,10 @@ def _schedules(model: BaseModel, path: str = "") -> Iterator[tuple[str, Schedule
 def _format_for(key: str) -> Callable[[float], str]:
     """How describe() writes a value of the schedule at ``key``."""
     name = key.rsplit(".", 1)[-1]
-    if name == "rate_per_year":
+    if name in {"rate_per_year", "arrivals_per_year"}:
         return lambda v: f"{v:,.0f}"
+    if name == "gbp":  # the UASC grant per day of an age band
+        return lambda v: f"£{v:,.0f}"
     if name.endswith("_percentile"):
         return lambda v: f"P{round(100 * v, 2):g}"
     if name == "weekly_cost_gbp":

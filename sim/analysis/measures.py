@@ -221,6 +221,23 @@ _ALL = (
         "pct",
         indent=True,
     ),
+    _m("looked_after_uasc", "UASC looked after on 31 March", "children", "stock", "count"),
+    _m("entries_uasc", "UASC starting care", "children a year", "flow", "count"),
+    _m(
+        "income_uasc_grant_gbp",
+        "Home Office UASC grant (income)",
+        "£ a financial year",
+        "cost",
+        "gbp",
+    ),
+    _m("cost_net_gbp", "Net spend (total less UASC grant)", "£ a financial year", "cost", "gbp"),
+    _m(
+        "supported_accommodation",
+        "Children in supported accommodation on 31 March",
+        "children",
+        "stock",
+        "count",
+    ),
 )
 
 #: Every summary measure by name.

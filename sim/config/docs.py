@@ -254,6 +254,9 @@ def _sub_table(tp: Any) -> tuple[str, type[BaseModel], Any] | None:
     tp = _strip(tp)
     if _is_model(tp):
         return ("table", tp, None)
+    optional = _members(tp)
+    if optional is not None and len(optional) == 1 and _is_model(optional[0]):
+        return ("table", optional[0], None)  # an optional table (e.g. `[uasc]`)
     origin, args = get_origin(tp), get_args(tp)
     if origin is tuple and args and _is_model(args[0]):
         return ("array", args[0], None)

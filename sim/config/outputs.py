@@ -45,6 +45,11 @@ TIMESERIES_MEASURES: dict[str, str] = {
     "cost_real_gbp": "cost_gbp at price-base prices (real terms)",
     "in_house_cost_gbp": "in-house placement spend in the month (fixed, variable, one_off, all)",
     "empty_place_cost_gbp": "fixed cost of the unused in-house places in the month, per type",
+    "entries_uasc": "unaccompanied asylum-seeking children (UASC) starting to be looked after "
+    "(only in runs where UASC arrive)",
+    "looked_after_uasc": "UASC looked after at month end (also counted in looked_after)",
+    "income_gbp": "income in the month: the Home Office grant for UASC (uasc_grant); not "
+    "netted off cost_gbp",
 }
 
 #: Summary measures: name -> meaning.
@@ -92,6 +97,11 @@ SUMMARY_MEASURES: dict[str, str] = {
     "cost_s47_enquiries_gbp": "s47 enquiries and initial conferences in the financial year",
     "cost_cin_plans_gbp": "child in need plan-days in the financial year x the daily rate",
     "cost_cp_plans_gbp": "child protection plan-days in the financial year x the daily rate",
+    "looked_after_uasc": "UASC looked after on 31 March (also counted in looked_after)",
+    "entries_uasc": "UASC starting to be looked after in the financial year (also in entries)",
+    "income_uasc_grant_gbp": "Home Office grant for UASC looked after in the financial year",
+    "cost_net_gbp": "cost_total_gbp less income_uasc_grant_gbp",
+    "supported_accommodation": "children in supported accommodation on 31 March (all children)",
 }
 
 

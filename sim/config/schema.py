@@ -55,6 +55,9 @@ __all__ = [
     "ReferralsConfig",
     "RunConfig",
     "StepDown",
+    "UascAgeBand",
+    "UascConfig",
+    "UascGrantBand",
     "UncertainParameter",
     "WorkforceConfig",
     "financial_year_label",
@@ -818,6 +821,105 @@ class InitialPopulation(_Model):
     child_protection: int = Field(default=0, ge=0, description="Open CP plans.")
 
 
+# --------------------------------------------------------------------- uasc
+
+
+class UascAgeBand(_Model):
+    """Share of unaccompanied asylum-seeking children (UASC) arriving at ages in a band."""
+
+    min_age_years: float = Field(
+        ge=0, lt=18, description="Youngest age at arrival in the band (inclusive)."
+    )
+    max_age_years: float = Field(
+        gt=0,
+        le=18,
+        description="Age at arrival at which the band ends (exclusive); one year of age is "
+        "a band one year wide (16 to 17).",
+    )
+    share: float = Field(ge=0, le=1, description="Share of arriving UASC in this band.")
+
+
+class UascGrantBand(_Model):
+    """The Home Office grant for a UASC looked after, for the ages in a band."""
+
+    min_age_years: float = Field(ge=0, lt=18, description="Youngest age in the band (inclusive).")
+    max_age_years: float = Field(
+        gt=0, le=18, description="Age at which the band ends (exclusive); the next one starts here."
+    )
+    gbp: Schedule = Field(
+        description="Grant per child per day looked after (GBP, income): a number or a dated "
+        "schedule (the funding instructions change each financial year)."
+    )
+
+
+class UascConfig(_Model):
+    """Unaccompanied asylum-seeking children (UASC), e.g. through the National Transfer Scheme.
+
+    They arrive straight into care (no referral, triage or assessment), one child
+    at a time, as a Poisson process at ``arrivals_per_year``; are placed through
+    the same placement search as other children (so they compete for in-house
+    places); and leave care on their 18th birthday into the care-leaver support of
+    ``exits``. While looked after, each brings in the Home Office grant for its age.
+    """
+
+    arrivals_per_year: Schedule = Field(
+        default=Schedule.model_validate(0),
+        description="UASC arriving into the authority's care per year (children); 0 = none.",
+    )
+    age_bands: tuple[UascAgeBand, ...] = Field(
+        default=(UascAgeBand(min_age_years=16, max_age_years=18, share=1.0),),
+        min_length=1,
+        description="Age mix at arrival: non-overlapping bands (single years or wider) whose "
+        "shares sum to 1; ages are uniform inside a band.",
+    )
+    placement: tuple[EntryPlacementBand, ...] = Field(
+        default=(
+            EntryPlacementBand(min_age_years=0, max_age_years=16, shares={"fostering": 1.0}),
+            EntryPlacementBand(min_age_years=16, max_age_years=18, shares={"supported": 1.0}),
+        ),
+        min_length=1,
+        description="Placement category needed on arrival, by age at arrival: contiguous bands "
+        "from 0 to 18 whose shares over the entry categories sum to 1 (a uniform draw picks "
+        "the category, as for other entrants); each category must have a placement type.",
+    )
+    grant_per_day_gbp: tuple[UascGrantBand, ...] = Field(
+        default=(),
+        description="Home Office grant per UASC per day looked after, by age band (contiguous "
+        "from 0 to 18); none = no income is counted.",
+    )
+
+    @model_validator(mode="after")
+    def _bands(self) -> UascConfig:
+        prev_hi = -1.0
+        bands = self.age_bands
+        for i in sorted(range(len(bands)), key=lambda j: bands[j].min_age_years):
+            b = bands[i]
+            if b.max_age_years <= b.min_age_years:
+                raise ValueError(
+                    f"age_bands[{i}]: max_age_years ({b.max_age_years}) must exceed "
+                    f"min_age_years ({b.min_age_years})"
+                )
+            if b.min_age_years < prev_hi - 1e-9:
+                raise ValueError(
+                    f"age_bands[{i}] starts at age {b.min_age_years}, before another band "
+                    f"ends at {prev_hi}: UASC age bands must not overlap"
+                )
+            prev_hi = b.max_age_years
+        _check_sum([b.share for b in self.age_bands], "age_bands shares")
+        _check_bands([(b.min_age_years, b.max_age_years) for b in self.placement], "placement")
+        if self.grant_per_day_gbp:
+            _check_bands(
+                [(b.min_age_years, b.max_age_years) for b in self.grant_per_day_gbp],
+                "grant_per_day_gbp",
+            )
+        return self
+
+    @property
+    def enabled(self) -> bool:
+        """True when any UASC can arrive (a schedule value above 0)."""
+        return self.arrivals_per_year.maximum() > 0
+
+
 # ---------------------------------------------------------- uncertainty
 
 
@@ -1216,6 +1318,11 @@ class Config(_Model):
     initial_population: InitialPopulation = Field(
         default=InitialPopulation(), description="Children in the system on the first day."
     )
+    uasc: UascConfig | None = Field(
+        default=None,
+        description="Optional: unaccompanied asylum-seeking children arriving straight into "
+        "care, and the Home Office grant for them (none by default).",
+    )
     parameter_uncertainty: dict[str, UncertainParameter] = Field(
         default_factory=dict,
         description=(
@@ -1237,7 +1344,7 @@ class Config(_Model):
     )
 
     @model_validator(mode="after")
-    def _cross(self) -> Config:  # noqa: C901 - one flat list of independent cross-field rules
+    def _cross(self) -> Config:  # noqa: C901, PLR0912 - a flat list of independent rules
         types = self.placement_types
         pol = self.placement_policy
         for cat, names in pol.order.items():
@@ -1314,6 +1421,8 @@ class Config(_Model):
                     "capacity on "
                     f"{start} is {cap.value_at(start):g}"
                 )
+        if self.uasc is not None:
+            self._check_uasc(self.uasc)
         return self
 
     @model_validator(mode="after")
@@ -1322,6 +1431,29 @@ class Config(_Model):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def _check_uasc(self, uasc: UascConfig) -> None:
+        """Every category a UASC can need has a placement type (and somewhere unlimited)."""
+        pol = self.placement_policy
+        for i, band in enumerate(uasc.placement):
+            for cat, share in band.shares.items():
+                if share <= 0:
+                    continue
+                where = f"uasc.placement[{i}].shares.{cat}"
+                names = self.types_for(cat)
+                if not names:
+                    raise ValueError(
+                        f"{where}: no placement type serves category {cat!r}; add one to "
+                        "placement_types or give its share to a category the config has"
+                    )
+                if pol.fallback is None and all(
+                    self.placement_types[n].capacity is not None for n in names
+                ):
+                    raise ValueError(
+                        f"{where}: all placement types of category {cat!r} have finite "
+                        "capacity and there is no fallback: give one type no capacity limit "
+                        "or set placement_policy.fallback"
+                    )
 
     def types_for(self, category: str) -> tuple[str, ...]:
         """Placement types tried, in order, for a child needing ``category``."""
@@ -1368,8 +1500,19 @@ class Config(_Model):
             f"assessment above {fd.assessment_above_percentile.describe(_percentile)}"
             " of observed need",
             f"  edge of care: {self.edge_of_care.capacity.describe(unit=' places')}",
-            "  placement types:",
         ]
+        if self.uasc is not None:
+            u = self.uasc
+            lines.append(
+                f"  unaccompanied asylum-seeking children: "
+                f"{u.arrivals_per_year.describe(_count, ' arrivals a year')}"
+            )
+            for band in u.grant_per_day_gbp:
+                rate = band.gbp.describe(lambda v: f"£{v:,.0f}", " a day")
+                lines.append(
+                    f"    grant, ages {band.min_age_years:g} to {band.max_age_years:g}: {rate}"
+                )
+        lines.append("  placement types:")
         for name, t in self.placement_types.items():
             cap = "unlimited" if t.capacity is None else t.capacity.describe(unit=" places")
             dated = len(cap) > 16

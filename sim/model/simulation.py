@@ -22,7 +22,7 @@ from scipy import special, stats
 
 from sim.config.schedule import Schedule
 from sim.config.schema import Config
-from sim.model import care, pathway
+from sim.model import care, pathway, uasc
 from sim.model.capacity_costs import book_capacity_costs
 from sim.model.entities import DAYS_PER_YEAR, Child, Family
 from sim.model.entities import U as S
@@ -100,6 +100,13 @@ class Simulation:
         self.ix = register(self.rec, cfg)
         self.alloc = Allocator(
             cfg, self.rec, self.fy_start_days, key=self.placement_key, wake=self.wake
+        )
+        # Unaccompanied asylum-seeking children: built (and their rows registered) only
+        # when some can arrive, so a run without them is unchanged bit for bit.
+        self.uasc: uasc.UascProcess | None = (
+            uasc.UascProcess(self, cfg.uasc, root)
+            if cfg.uasc is not None and cfg.uasc.enabled
+            else None
         )
         self.edge_busy = 0
         self.edge_capacity = cfg.edge_of_care.capacity.value_at(self.start_date)
@@ -356,6 +363,10 @@ class Simulation:
             rec.count(idx)
         care.plan_next(self, child)
 
+    def begin_care(self, child: Child, now: float) -> None:
+        """A child who entered care by no front door (a UASC) starts to be looked after."""
+        self._begin_care(child, now, entering=True)
+
     def leave_care(self, child: Child) -> None:
         """The child stops being looked after by its planned route."""
         now = self.env.now
@@ -365,6 +376,8 @@ class Simulation:
             "kinship",
         )
         self.alloc.vacate(child, now)
+        if self.uasc is not None and self.uasc.is_uasc(child):
+            self.uasc.left(child, now)
         self.left += 1
         rec.add(ix.lv_lac, -1, now)
         self.open_cases(ix.lv_open_lac, -1)
@@ -603,6 +616,8 @@ class Simulation:
         if self.report_from_day == 0:
             self._mark_window()
         self._drive(self._arrivals(arrival_times))
+        if self.uasc is not None:
+            self._drive(self.uasc.arrivals())
         self.env.run(until=self.length_days)
         # Close months not closed by an event (the last one ends at the horizon).
         while self.rec.month < self.grid.n_months:

@@ -36,6 +36,8 @@ PURPOSES: tuple[str, ...] = (
     "placement",
     "initial",  # the starting population
     "parameters",  # parameter uncertainty draws (once per replication)
+    "uasc_arrivals",  # arrival times of unaccompanied asylum-seeking children
+    "uasc",  # per-child uniforms of UASC: age at arrival, category needed, staying put
 )
 
 

@@ -18,6 +18,7 @@ available place-days; caseload = case-days / FTE-days), never means of ratios.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -267,6 +268,8 @@ def timeseries_frame(out: ReplicationOutput, cfg: Config) -> pd.DataFrame:
     rows.append(("allowances", "all", allow_all))
     for measure in ("staying_put", "early_help", "edge_of_care_children", "waiting"):
         rows.append((measure, "all", v.lv_end(measure, "all")))
+    rows.append(("looked_after_uasc", "all", v.lv_end("looked_after_uasc", "all")))
+    rows.append(("income_gbp", "uasc_grant", v.lv_int("income_rate_gbp_per_day", "uasc_grant")))
     # Costs: integrals of £/day rates plus one-off flows, all in £ per month, at
     # price-base prices (real terms); cash terms multiply each by its price index.
     factors = price_factors(v.months, cfg)
@@ -302,24 +305,12 @@ def timeseries_frame(out: ReplicationOutput, cfg: Config) -> pd.DataFrame:
     return frame
 
 
-def summary_frame(out: ReplicationOutput, cfg: Config) -> pd.DataFrame:
-    """Per-financial-year and snapshot summary of one replication (tidy)."""
-    v = _View(out)
-    fy = np.array([financial_year(m) for m in v.months])
-    is_march = np.array([m.month == 3 for m in v.months])
+def _cost_summary(
+    per_year: Callable[[str, np.ndarray], None], v: _View, cfg: Config, zero: np.ndarray
+) -> np.ndarray:
+    """Record the cost measures of every financial year; return the monthly cash total."""
     types = cfg.placement_types
-    records: list[tuple[str, str, float]] = []
-
-    def per_year(measure: str, monthly: np.ndarray) -> None:
-        for year in dict.fromkeys(fy):
-            records.append((measure, year, float(monthly[fy == year].sum())))
-
-    def snapshot(measure: str, monthly_end: np.ndarray) -> None:
-        for m, month in enumerate(v.months):
-            if is_march[m]:
-                records.append((measure, f"{month.year}-03-31", float(monthly_end[m])))
-
-    zero = np.zeros(len(v.months))
+    cash_total = zero
     factors = price_factors(v.months, cfg)
     real_costs = cost_categories(v)
     for terms in ("cash", "real"):
@@ -329,6 +320,8 @@ def summary_frame(out: ReplicationOutput, cfg: Config) -> pd.DataFrame:
             else real_costs
         )
         groups = cost_groups(costs, cfg, zero)
+        if terms == "cash":
+            cash_total = groups["total"]
         suffix = "_gbp" if terms == "cash" else "_real_gbp"
         for k in ("total", *REAL_TERMS_GROUPS):
             per_year(f"cost_{k}{suffix}", groups[k])
@@ -351,6 +344,28 @@ def summary_frame(out: ReplicationOutput, cfg: Config) -> pd.DataFrame:
             per_year("cost_empty_places_gbp", sum(_empty_place_cost(v, cfg, costs).values(), zero))
             for category, measure in FRONT_DOOR_COSTS.items():
                 per_year(measure, costs.get(category, zero))
+    return cash_total
+
+
+def summary_frame(out: ReplicationOutput, cfg: Config) -> pd.DataFrame:
+    """Per-financial-year and snapshot summary of one replication (tidy)."""
+    v = _View(out)
+    fy = np.array([financial_year(m) for m in v.months])
+    is_march = np.array([m.month == 3 for m in v.months])
+    types = cfg.placement_types
+    records: list[tuple[str, str, float]] = []
+
+    def per_year(measure: str, monthly: np.ndarray) -> None:
+        for year in dict.fromkeys(fy):
+            records.append((measure, year, float(monthly[fy == year].sum())))
+
+    def snapshot(measure: str, monthly_end: np.ndarray) -> None:
+        for m, month in enumerate(v.months):
+            if is_march[m]:
+                records.append((measure, f"{month.year}-03-31", float(monthly_end[m])))
+
+    zero = np.zeros(len(v.months))
+    cash_total = _cost_summary(per_year, v, cfg, zero)
     snapshot("looked_after", v.lv_end("looked_after_total", "all"))
     ext_resi = sum(
         (
@@ -437,4 +452,14 @@ def summary_frame(out: ReplicationOutput, cfg: Config) -> pd.DataFrame:
             out.moves_in_window / out.children_in_care if out.children_in_care else 0.0,
         )
     )
+    # UASC (zeros in a run without them): income is its own line; gross spend stays gross.
+    snapshot("looked_after_uasc", v.lv_end("looked_after_uasc", "all"))
+    per_year("entries_uasc", v.flow("entries_uasc", "all"))
+    grant = v.lv_int("income_rate_gbp_per_day", "uasc_grant")
+    per_year("income_uasc_grant_gbp", grant)
+    per_year("cost_net_gbp", cash_total - grant)
+    supported = sum(
+        (v.lv_end("looked_after", n) for n, t in types.items() if t.category == "supported"), zero
+    )
+    snapshot("supported_accommodation", supported)
     return pd.DataFrame.from_records(records, columns=["measure", "period", "value"])
