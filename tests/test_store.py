@@ -288,11 +288,12 @@ def test_a_garbage_manifest_is_reported_in_words(tmp_path, uninterrupted, capsys
 def test_two_processes_cannot_resume_one_folder_at_once(tmp_path, uninterrupted):
     out = tmp_path / "copy"
     shutil.copytree(uninterrupted, out)
-    first = ResultStore.open(out)
-    with pytest.raises(CaresimError, match="in use by another caresim process"):
-        ResultStore.open(out)
-    first._lock_handle.close()  # the first process ends
-    ResultStore.open(out)
+    ResultStore.open(out)  # this process now holds the folder's lock
+    code = f"from sim.results.store import ResultStore; ResultStore.open({str(out)!r})"
+    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert other.returncode != 0
+    assert "in use by another caresim process" in other.stderr
+    ResultStore.open(out)  # the same process may reopen it
 
 
 def test_a_run_whose_replications_all_fail_says_so_in_words(

@@ -54,6 +54,9 @@ __all__ = [
 ]
 
 MANIFEST = "manifest.json"
+
+#: Folders this process holds the lock of (resolved path -> open lock file).
+_HELD: dict[Path, Any] = {}
 _PART = re.compile(r"^(summary|timeseries|parameters)-(\d{6,})-(\d{6,})\.parquet$")
 
 #: Replications per row group of the combined ``timeseries.parquet``; fixed so
@@ -212,7 +215,15 @@ class ResultStore:
 
     # ------------------------------------------------------------ checking
     def _lock(self) -> None:
-        """Hold an exclusive lock on the folder while this process uses it."""
+        """Hold an exclusive lock on the folder while this process uses it.
+
+        The lock is the process's: reopening a folder in the same process
+        (a notebook, a test) reuses it; another process is refused.
+        """
+        key = self.root.resolve()
+        if key in _HELD:
+            self._lock_handle = _HELD[key]
+            return
         try:
             import fcntl
         except ImportError:  # pragma: no cover - not POSIX: no lock, as before
@@ -227,6 +238,7 @@ class ResultStore:
                 "same folder); wait for it to finish, or stop it first"
             ) from None
         self._lock_handle = handle
+        _HELD[key] = handle
 
     def damaged_parts(self) -> list[tuple[tuple[int, int], str]]:
         """Parts that cannot be read back whole: ``((first, last), why)`` per range.
