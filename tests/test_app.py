@@ -324,6 +324,17 @@ def test_page_end_to_end(server):
         xlsx = folder / "results.xlsx"
         dl.value.save_as(xlsx)
         _shot(page, "5-saved", whole=True)
+
+        # An uploaded baseline: its levers replace the bundled one's; a bad file says why.
+        own = folder / "my-county.toml"
+        own.write_text(BASE.read_text().replace("capacity = 230 ", "capacity = 250 ", 1))
+        page.set_input_files("#upload", str(own))
+        expect(page.locator(f"{foster}_now")).to_have_value("250")
+        bad = folder / "broken.toml"
+        bad.write_text("[run\nname = 1")
+        page.set_input_files("#upload", str(bad))
+        expect(page.locator("#baseline_info")).to_contain_text("broken.toml: not valid TOML")
+        assert "Traceback" not in page.content() and "caresim-upload-" not in page.content()
         browser.close()
 
     log = (folder / "server.log").read_text()
