@@ -2,11 +2,12 @@
 """Set up and run caresim with nothing but Python 3.11+.
 
     python3 tasks.py run    # create .venv, install caresim with every extra, run the baseline
+    python3 tasks.py app    # the same .venv; start the planner's page on http://127.0.0.1:8050
     python3 tasks.py test   # create .venv, install caresim with test tools, run the tests
 
-Extra arguments are passed on: ``python3 tasks.py run -n 50 --seed 7`` or
-``python3 tasks.py test -k config``. The virtual environment is (re)installed
-only when pyproject.toml changes.
+Extra arguments are passed on: ``python3 tasks.py run -n 50 --seed 7``,
+``python3 tasks.py app --port 8060`` or ``python3 tasks.py test -k config``.
+The virtual environment is (re)installed only when pyproject.toml changes.
 """
 
 from __future__ import annotations
@@ -49,8 +50,8 @@ def _ensure_env(extras: str) -> None:
 
 
 def main(argv: list[str]) -> int:
-    """Dispatch ``run`` or ``test``."""
-    if not argv or argv[0] not in {"run", "test"}:
+    """Dispatch ``run``, ``app`` or ``test``."""
+    if not argv or argv[0] not in {"run", "app", "test"}:
         print(__doc__)
         return 2
     cmd, rest = argv[0], argv[1:]
@@ -59,6 +60,12 @@ def main(argv: list[str]) -> int:
         _ensure_env("all")
         args = rest if rest and not rest[0].startswith("-") else [BASELINE, *rest]
         return subprocess.call([str(BIN / "caresim"), "run", *args])
+    if cmd == "app":
+        _ensure_env("all")
+        try:
+            return subprocess.call([str(BIN / "caresim"), "app", *rest])
+        except KeyboardInterrupt:
+            return 0
     _ensure_env("dev")
     return subprocess.call([str(PYTHON), "-m", "pytest", *rest])
 

@@ -78,11 +78,16 @@ OPTIONAL_COMMANDS: dict[str, dict[str, str]] = {
         "sensitivity": "global sensitivity analysis of a config's parameters",
         "goalseek": "find the parameter value that reaches a target",
     },
+    "sim.cli.app": {"app": "start the planner's page (a local web app) in a browser"},
 }
 
 
 #: The extra that installs what each optional command module needs.
-OPTIONAL_EXTRAS: dict[str, str] = {"sim.cli.calibrate": "calibrate", "sim.cli.analysis": "analysis"}
+OPTIONAL_EXTRAS: dict[str, str] = {
+    "sim.cli.calibrate": "calibrate",
+    "sim.cli.analysis": "analysis",
+    "sim.cli.app": "app",
+}
 
 
 def _wire_optional(sub: Any, module_name: str, helps: dict[str, str], load: bool) -> None:
@@ -265,6 +270,9 @@ PACKAGE_EXTRAS: dict[str, str] = {
     "distributed": "dask",
     "nbclient": "notebooks",
     "nbformat": "notebooks",
+    "shiny": "app",
+    "uvicorn": "app",
+    "openpyxl": "app",
 }
 
 
