@@ -205,7 +205,9 @@ def write_report(calibration: Calibration, out_dir: str | Path) -> Path:
     rep = calibration.report
     est = rep.estimates
     plots = _exit_plots(calibration, out) + _entry_plots(calibration, out)
-    files = rep.files[["file", "kind", "year_ending", "rows_read", "rows_kept"]].copy()
+    files = rep.files[
+        ["file", "kind", "year_ending", "rows_read", "rows_kept", "rows_dropped"]
+    ].copy()
     files["year_ending"] = files["year_ending"].map(lambda y: "" if pd.isna(y) else str(int(y)))
     m_t, m_c = rep.model_entries
     lines = [

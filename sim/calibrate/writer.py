@@ -110,6 +110,11 @@ class CalibrationReport:
             f"  keys set from data: {len(self.mapped.estimated)}; cleaning rules: "
             f"{len(e.cleaning.rules)}; rows skipped: {len(e.cleaning.skipped_rows)}",
         ]
+        if "rows_dropped" in self.files:
+            lines += [
+                f"  read {f.file}: {f.rows_read} rows, {f.rows_kept} kept, {f.rows_dropped} dropped"
+                for f in self.files.itertuples()
+            ]
         lines += [f"  note: {n}" for n in (*self.mapped.notes, *self.notes)]
         return "\n".join(lines)
 
