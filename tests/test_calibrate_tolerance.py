@@ -334,3 +334,50 @@ def test_a_data_folder_with_too_many_bad_rows_goes_on_with_max_bad_rows(tmp_path
     assert f"read {eps}: {len(lines) - 1} rows, {len(lines) - 1 - n_bad} kept, {n_bad} dropped" in (
         out
     )
+
+
+# --------------------------------------------------------------- template
+
+
+def test_the_template_is_found_from_any_working_directory(tmp_path, monkeypatch, capsys):
+    from sim.calibrate.writer import DEFAULT_TEMPLATE
+
+    data = synthetic()
+    monkeypatch.chdir(tmp_path)
+    code = main(
+        [
+            "calibrate",
+            "--episodes",
+            *map(str, data.episodes),
+            "--header",
+            *map(str, data.header),
+            "--bootstrap",
+            "0",
+            "--no-model",
+            "--out",
+            "la.toml",
+            "--report-dir",
+            "report",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert DEFAULT_TEMPLATE.is_file() and DEFAULT_TEMPLATE.is_absolute()
+    assert f"  template: {DEFAULT_TEMPLATE}" in out
+    report = (tmp_path / "report" / "calibration-report.md").read_text(encoding="utf-8")
+    assert f"template `{DEFAULT_TEMPLATE}`" in report
+    assert load_config(tmp_path / "la.toml").run.start_date.isoformat() == "2016-04-01"
+
+
+def test_the_wheel_carries_the_template_as_package_data():
+    import tomllib
+
+    from sim.calibrate.writer import DEFAULT_TEMPLATE
+
+    root = Path(__file__).resolve().parent.parent
+    project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    include = project["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
+    [(source, target)] = include.items()
+    assert (root / source).is_file()
+    assert target == f"sim/calibrate/templates/{DEFAULT_TEMPLATE.name}"
+    assert (root / source).read_bytes() == DEFAULT_TEMPLATE.read_bytes()

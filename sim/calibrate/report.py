@@ -214,7 +214,7 @@ def write_report(calibration: Calibration, out_dir: str | Path) -> Path:
         "# Calibration report",
         "",
         f"Data from {est.window_start.date()} to {est.data_end.date()}, calibrated as at "
-        f"**{est.as_at.date()}**; template `{rep.template.name}`. Only aggregates appear in this "
+        f"**{est.as_at.date()}**; template `{rep.template}`. Only aggregates appear in this "
         "report and in the config: no child identifier, date of birth, postcode or URN.",
         "",
         "```",

@@ -22,8 +22,6 @@ __all__ = [
     "calibrate_command",
 ]
 
-_TEMPLATE = "configs/worcestershire-2016.toml"
-
 
 def _date(text: str) -> dt.date:
     try:
@@ -80,9 +78,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--template",
-        default=_TEMPLATE,
         metavar="TOML",
-        help=f"config whose non-estimable values are kept (default {_TEMPLATE})",
+        help="config whose non-estimable values are kept (default: the Worcestershire-like "
+        "baseline shipped with caresim, worcestershire-2016.toml)",
     )
     parser.add_argument(
         "--bootstrap",
@@ -150,6 +148,14 @@ def add_backtest_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _template(args: argparse.Namespace) -> Path:
+    if args.template:
+        return Path(args.template)
+    from sim.calibrate.writer import DEFAULT_TEMPLATE
+
+    return DEFAULT_TEMPLATE
+
+
 def _inputs(args: argparse.Namespace) -> tuple[list[Path], list[Path], list[Path]]:
     """Episodes, Header and CIN files from ``--data`` and the explicit lists."""
     episodes = [Path(p) for p in args.episodes]
@@ -184,7 +190,7 @@ def calibrate_command(args: argparse.Namespace) -> int:
         header,
         cin=cin or None,
         as_at=args.as_at,
-        template=Path(args.template),
+        template=_template(args),
         name=args.name,
         keep_short_breaks=args.keep_short_breaks,
         n_bootstrap=args.bootstrap,
@@ -219,7 +225,7 @@ def backtest_command(args: argparse.Namespace) -> int:
         seed=args.seed,
         out_dir=args.out_dir,
         cin=cin or None,
-        template=Path(args.template),
+        template=_template(args),
         n_bootstrap=args.bootstrap,
         max_bad_row_share=args.max_bad_rows,
     )
