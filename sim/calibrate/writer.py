@@ -91,7 +91,7 @@ class CalibrationReport:
     template
         Path of the template config.
     files
-        Input file names (no folders) and what was read from each.
+        Input files (paths as given) and what was read from each.
     observed_entries_per_year
         The entries per year the config was scaled to reproduce.
     model_entries
