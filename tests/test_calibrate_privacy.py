@@ -170,25 +170,112 @@ def malformed_files(tmp_path: Path) -> dict[str, tuple[Path, Path]]:
     put("header_headerless", EPISODE_HEADER + "\n" + good_ep + "\n", headless)
     # Ragged rows: the parser's own message must not be passed on with cells in it.
     put("ragged", EPISODE_HEADER + "\n" + good_ep + "\n" + good_ep + ",LEAKEXTRA\n")
+    # Every date cell holds a marked value (dates are read in several forms now).
+    bad_dates = [
+        f"LEAKCHILD1,LEAKD{k}/05/2015,S,V2,N1,U4,PR1,LEAK{k}-05-15,E13,,,,"
+        if k % 2
+        else f"LEAKCHILD1,01/05/LEAK{k},S,V2,N1,U4,PR1,02/05/15LEAK,E13,,,,"
+        for k in range(4)
+    ]
+    put("bad_dates", EPISODE_HEADER + "\n" + "\n".join(bad_dates) + "\n")
+    # REC on open episodes (tolerated, blanked): a marked REC must vanish without a trace.
+    open_rec = [f"LEAKCHILD1,0{k + 1}/05/2015,S,V2,N1,U4,PR1,,LEAKREC{k},,,," for k in range(3)]
+    put("open_rec", EPISODE_HEADER + "\n" + good_ep + "\n" + "\n".join(open_rec) + "\n")
+    # A Header file whose SEX and DOB cells are marked values.
+    odd_header = tmp_path / "odd_header.csv"
+    odd_header.write_text(
+        HEADER_HEADER
+        + "\nLEAKCHILD1,LEAKSEX,15/06/2008,WBRI,LEAKUPN1,,\n"
+        + "LEAKCHILD2,1,LEAKDOB/06/08,WBRI,LEAKUPN2,,\n"
+        + "LEAKCHILD3,1,2008-06-LEAK,WBRI,LEAKUPN3,,\n",
+        encoding="utf-8",
+    )
+    put("header_cells", EPISODE_HEADER + "\n" + good_ep + "\n", odd_header)
     return cases
 
 
-@pytest.mark.parametrize(
-    "case", ["headerless", "swapped", "miscoded", "odd_columns", "header_headerless", "ragged"]
-)
-@pytest.mark.parametrize("strict", [True, False])
-def test_no_message_about_a_malformed_file_echoes_any_cell(tmp_path, case, strict):
-    from sim.calibrate import DataError, load_903
+CASES = [
+    "headerless",
+    "swapped",
+    "miscoded",
+    "odd_columns",
+    "header_headerless",
+    "ragged",
+    "bad_dates",
+    "open_rec",
+    "header_cells",
+]
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize(("strict", "share"), [(True, 0.01), (False, 1.0), (False, 0.01)])
+def test_no_message_about_a_malformed_file_echoes_any_cell(tmp_path, case, strict, share):
+    from sim.calibrate import DataError, clean_episodes, load_903
 
     episodes, header = malformed_files(tmp_path)[case]
     try:
-        loaded = load_903([episodes], [header], strict=strict, max_bad_row_share=1.0)
+        loaded = load_903([episodes], [header], strict=strict, max_bad_row_share=share)
     except DataError as exc:
         text = str(exc) + " ".join(str(p) for p in getattr(exc, "problems", []) or [])
     else:
         text = " ".join(str(p) for p in loaded.problems) + loaded.files.to_string()
+        text += loaded.episodes.to_string()
+        text += clean_episodes(loaded).report.to_markdown()
     assert "LEAK" not in text, text
-    assert episodes.name in text or header.name in text or not text.strip()
+    # Files are named by their path, not only their name.
+    assert str(episodes) in text or str(header) in text or not text.strip()
+
+
+CIN_HEADER = (
+    "CHILD,DOB,REFERRAL_DATE,REFERRAL_SOURCE,REFERRAL_NFA,ASSESSMENT_START,"
+    "ASSESSMENT_AUTHORISED,CLOSURE_DATE,CLOSURE_REASON"
+)
+
+
+@pytest.mark.parametrize(("strict", "share"), [(True, 0.01), (False, 1.0), (False, 0.01)])
+def test_no_message_about_a_malformed_cin_file_echoes_any_cell(tmp_path, strict, share):
+    from sim.calibrate import DataError, load_cin
+
+    rows = [
+        "LEAKC1,LEAKDOB,01/05/2015,1A,0,,,,",
+        "LEAKC2,15/06/2008,LEAK/05/15,1A,0,,,,",
+        "LEAKC3,15/06/2008,01/05/2015,1A,LEAKNFA,,,,",
+        "LEAKC4,15/06/2008,01/05/2015,1A,0,LEAK-05-02,,,",
+        "LEAKC5,15/06/2008,01/05/2015,1A,0,,,,LEAKRC",
+        "LEAKC6,15/06/2008,01/05/2015,1A,0,,,LEAK,",
+        ",15/06/2008,01/05/2015,1A,0,,,,",
+        "LEAKC8,15/06/08,2015-05-01,LEAKSRC,0,,,,",
+    ]
+    path = tmp_path / "2016" / "cin.csv"
+    path.parent.mkdir()
+    path.write_text(CIN_HEADER + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    try:
+        data = load_cin([path], strict=strict, max_bad_row_share=share)
+    except DataError as exc:
+        text = str(exc) + " ".join(str(p) for p in exc.problems)
+    else:
+        text = " ".join(str(p) for p in data.problems)
+        assert len(data.problems) == 7
+    assert "LEAK" not in text, text
+    assert str(path) in text
+
+
+def test_the_data_folder_command_echoes_no_cell(tmp_path, capsys):
+    from sim.cli.main import main
+
+    folder = tmp_path / "data"
+    for case, (episodes, header) in malformed_files(tmp_path).items():
+        (folder / case).mkdir(parents=True)
+        (folder / case / "Episodes.csv").write_bytes(episodes.read_bytes())
+        (folder / case / "header.csv").write_bytes(header.read_bytes())
+    argv = ["calibrate", "--data", str(folder), "--out", str(tmp_path / "x.toml"), "--no-model"]
+    for extra in ([], ["--max-bad-rows", "1"]):
+        code = main([*argv, *extra])
+        captured = capsys.readouterr()
+        assert code == 2
+        text = captured.out + captured.err
+        assert "LEAK" not in text, text
+        assert str(folder) in text
 
 
 def test_a_file_without_its_header_row_is_reported_as_such(tmp_path):

@@ -186,6 +186,7 @@ def backtest(
     scale_years: float = 2.5,
     uncertainty: bool = True,
     runner: Runner | None = None,
+    max_bad_row_share: float = 0.01,
 ) -> BacktestResult:
     """Calibrate on data up to ``as_at``, simulate ``horizon_years`` forward, compare.
 
@@ -214,6 +215,8 @@ def backtest(
         what the data could not pin down (not only the model's chance).
     runner
         Replaces :func:`sim.run` (tests).
+    max_bad_row_share
+        Largest share of bad rows skipped per file (see :func:`sim.calibrate.load_903`).
 
     Returns
     -------
@@ -229,9 +232,9 @@ def backtest(
     if isinstance(header, str | Path):
         header = [header]
     as_at_d = as_at if isinstance(as_at, dt.date) else dt.date.fromisoformat(str(as_at))
-    loaded = load_903(list(episodes), list(header))
+    loaded = load_903(list(episodes), list(header), max_bad_row_share=max_bad_row_share)
     cin_paths = [cin] if isinstance(cin, str | Path) else list(cin or [])
-    cin_data = load_cin(cin_paths) if cin_paths else None
+    cin_data = load_cin(cin_paths, max_bad_row_share=max_bad_row_share) if cin_paths else None
     full = clean_episodes(loaded)
     calibration = calibrate_loaded(
         loaded,

@@ -2,7 +2,9 @@
 
 Each rule is applied in the order below and counted in a
 :class:`CleaningReport` (rule, rows affected, description); nothing is dropped
-without being counted.
+without being counted. The report begins with what happened while reading
+(legacy codes mapped, two-digit years and ISO dates read, REC on open episodes
+ignored, bad rows skipped; see :mod:`sim.calibrate.loader`).
 
 1. ``exact_duplicates``: identical rows in the same file are dropped.
 2. ``duplicates_across_years``: an episode (same child, same DECOM) read from
@@ -44,7 +46,7 @@ from sim.calibrate.codes import (
     provider_group,
 )
 from sim.calibrate.errors import RowProblem
-from sim.calibrate.loader import Loaded903
+from sim.calibrate.loader import CENTURY_PIVOT, Loaded903
 
 __all__ = [
     "CleanData",
@@ -170,14 +172,7 @@ def clean_episodes(loaded: Loaded903, *, keep_short_breaks: bool = False) -> Cle
     rules: list[CleaningRule] = []
     for name, n in sorted(loaded.legacy_mapped.items()):
         rules.append(CleaningRule("legacy_codes_mapped", n, f"legacy code {name} (same category)"))
-    if loaded.problems:
-        rules.append(
-            CleaningRule(
-                "bad_rows_skipped",
-                len(loaded.problems),
-                "rows with a bad date, unknown code or other problem, skipped and listed below",
-            )
-        )
+    rules += _reading_rules(loaded)
     if loaded.header_conflicts:
         rules.append(
             CleaningRule(
@@ -327,6 +322,33 @@ def clean_episodes(loaded: Loaded903, *, keep_short_breaks: bool = False) -> Cle
         window_start=loaded.window_start,
         data_end=data_end,
     )
+
+
+def _reading_rules(loaded: Loaded903) -> list[CleaningRule]:
+    """The rules applied while reading, each with its count (0 when it found nothing)."""
+    tol = loaded.tolerated
+    return [
+        CleaningRule(
+            "two_digit_years_read",
+            tol.get("two_digit_year", 0),
+            f"date cells written dd/mm/yy read as 20yy when yy < {CENTURY_PIVOT}, else 19yy",
+        ),
+        CleaningRule(
+            "iso_dates_read", tol.get("iso_date", 0), "date cells written yyyy-mm-dd read as such"
+        ),
+        CleaningRule(
+            "rec_on_open_episode_ignored",
+            tol.get("rec_on_open_episode", 0),
+            "REC (reason episode ceased) given on an episode without DEC: treated as blank "
+            "(the episode is open)",
+        ),
+        CleaningRule(
+            "bad_rows_skipped",
+            len(loaded.problems),
+            "rows with a bad date, unknown code or other problem, skipped and listed below "
+            f"(a file with more than {loaded.max_bad_row_share:.1%} bad rows is rejected)",
+        ),
+    ]
 
 
 def _resolve_overlaps(eps: pd.DataFrame) -> tuple[pd.DataFrame, int]:

@@ -21,7 +21,8 @@ class RowProblem:
     Attributes
     ----------
     file
-        File name (without its folder).
+        The file's path, as given (every year's Episodes file may be called
+        ``episodes.csv``: the folder tells them apart).
     row
         Line number in the file; the header is row 1, the first record row 2.
     problem

@@ -7,7 +7,9 @@ PL_POST and URN before returning anything.
 
 Files: CSV, comma-separated, UTF-8 (a byte-order mark is allowed; Windows-1252
 is tried when UTF-8 fails), header names in any case and order, extra columns
-ignored, optional columns may be absent or blank, dates ``dd/mm/YYYY``.
+ignored, optional columns may be absent or blank, dates ``dd/mm/yyyy``,
+``dd/mm/yy`` or ``yyyy-mm-dd`` (a file may mix them; see :func:`_parse_dates`
+for the century rule). A REC on an episode without DEC is blanked and counted.
 
 Problems are handled in two ways:
 
@@ -20,7 +22,9 @@ Problems are handled in two ways:
   another format and :class:`DataError` is raised; ``strict=True`` raises on
   the first bad row.
 
-Row numbers are line numbers in the file, the header being row 1.
+Files are named by their path as given, rows by their line number in the
+file (the header being row 1); messages name the column and what was expected
+and never echo a cell.
 """
 
 from __future__ import annotations
@@ -63,7 +67,6 @@ __all__ = [
     "truncate",
 ]
 
-_DATE_RE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$")
 _DAYS_PER_YEAR = 365.25
 _MAX_LISTED = 10
 
@@ -88,7 +91,8 @@ class Loaded903:
         list), ``year_ending`` (collection year of the file), ``row`` (line
         number in the file).
     files
-        Per file: name, kind, collection year, rows read, rows kept.
+        Per file: path (as given), kind, collection year, rows read, kept and
+        dropped.
     problems
         Every skipped row with the reason.
     legacy_mapped
@@ -104,6 +108,12 @@ class Loaded903:
     problems: tuple[RowProblem, ...] = ()
     legacy_mapped: dict[str, int] = field(default_factory=dict)
     header_conflicts: int = 0
+    tolerated: dict[str, int] = field(default_factory=dict)
+    """Cells read by a tolerance rather than rejected: ``two_digit_year`` and
+    ``iso_date`` (date cells so written), ``rec_on_open_episode`` (REC blanked
+    on an episode without DEC)."""
+    max_bad_row_share: float = 0.01
+    """The largest share of bad rows a file could have and still be read."""
     cutoff: pd.Timestamp | None = None
     """Set by :func:`truncate`: the data are as they were known on this day."""
 
@@ -139,6 +149,8 @@ def truncate(loaded: Loaded903, as_at: dt.date | pd.Timestamp) -> Loaded903:
         problems=loaded.problems,
         legacy_mapped=loaded.legacy_mapped,
         header_conflicts=loaded.header_conflicts,
+        tolerated=loaded.tolerated,
+        max_bad_row_share=loaded.max_bad_row_share,
         cutoff=cut,
     )
 
@@ -192,15 +204,15 @@ def read_table(path: str | Path, required: Sequence[str], *, kind: str) -> pd.Da
 
     """
     p = Path(path)
-    name = p.name
+    name = str(p)
     try:
         raw = p.read_bytes()
     except FileNotFoundError:
-        raise DataError(f"{p}: {kind} file not found", file=name) from None
+        raise DataError(f"{name}: {kind} file not found", file=name) from None
     except IsADirectoryError:
-        raise DataError(f"{p}: is a folder, expected a {kind} CSV file", file=name) from None
+        raise DataError(f"{name}: is a folder, expected a {kind} CSV file", file=name) from None
     except OSError as exc:
-        raise DataError(f"{p}: cannot read {kind} file ({exc.strerror})", file=name) from None
+        raise DataError(f"{name}: cannot read {kind} file ({exc.strerror})", file=name) from None
     if raw.startswith(b"PK\x03\x04") or raw.startswith(b"\xd0\xcf\x11\xe0"):
         raise DataError(
             f"{name}, row 1: this is a spreadsheet workbook, not a CSV file; "
@@ -301,10 +313,54 @@ def _header_problem(
     )
 
 
-def _parse_dates(values: pd.Series) -> pd.Series:
-    """Parse ``dd/mm/YYYY`` strings; blanks and bad dates become NaT."""
-    ok = values.str.match(_DATE_RE)
-    out = pd.to_datetime(values.where(ok, None), format="%d/%m/%Y", errors="coerce")
+#: Two-digit years below this are 20yy, the others 19yy (Python's and POSIX's
+#: ``%y`` rule): ``15`` is 2015, ``99`` is 1999, ``68`` is 2068, ``69`` is 1969.
+CENTURY_PIVOT = 69
+
+#: How a date cell may be written; see :func:`_parse_dates`.
+DATE_FORMATS = "dd/mm/yyyy, dd/mm/yy or yyyy-mm-dd"
+
+_DMY_RE = r"^(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<y>\d{4}|\d{2})$"
+_ISO_RE = r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?:[ T]00:00(?::00)?)?$"
+
+
+@dataclass
+class _DateCounts:
+    """How many date cells of a file were read in each tolerated form."""
+
+    two_digit_year: int = 0
+    iso: int = 0
+
+
+def _parse_dates(values: pd.Series, counts: _DateCounts | None = None) -> pd.Series:
+    """Parse date cells; blanks and impossible dates (31/02/2016) become NaT.
+
+    Accepted, cell by cell (a file may mix them): ``dd/mm/yyyy``, ``dd/mm/yy``
+    and ISO ``yyyy-mm-dd`` (optionally followed by a midnight time, as some
+    spreadsheets export it). A two-digit year ``yy`` is ``20yy`` when below
+    :data:`CENTURY_PIVOT` (69) and ``19yy`` otherwise. ``counts``, when given,
+    is incremented by the cells read as two-digit years and as ISO dates.
+    """
+    text = values.astype(str).str.strip()
+    dmy = text.str.extract(_DMY_RE)
+    iso = text.str.extract(_ISO_RE)
+    use_iso = dmy["y"].isna() & iso["y"].notna()
+    parts = dmy.where(~use_iso, iso[["d", "m", "y"]].set_axis(["d", "m", "y"], axis=1))
+    found = parts["y"].notna()
+    year = pd.to_numeric(parts["y"], errors="coerce")
+    short = found & (parts["y"].str.len() == 2)
+    year = year.where(~short, np.where(year < CENTURY_PIVOT, 2000 + year, 1900 + year))
+    month = pd.to_numeric(parts["m"], errors="coerce")
+    day = pd.to_numeric(parts["d"], errors="coerce")
+    valid = found & month.between(1, 12) & day.between(1, 31)
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    if valid.any():
+        frame = pd.DataFrame({"year": year[valid], "month": month[valid], "day": day[valid]})
+        out[valid] = pd.to_datetime(frame, errors="coerce")
+    if counts is not None:
+        ok = out.notna()
+        counts.two_digit_year += int((ok & short).sum())
+        counts.iso += int((ok & use_iso).sum())
     return out
 
 
@@ -317,6 +373,16 @@ class _Problems:
             self.items.append(RowProblem(file, int(r), problem))
 
 
+def check_max_bad_row_share(share: float) -> float:
+    """Return ``share`` if it is a share (0 to 1), else raise :class:`DataError`."""
+    if not 0.0 <= share <= 1.0:
+        raise DataError(
+            f"the largest share of bad rows to skip (--max-bad-rows) must be between 0 and 1, "
+            f"e.g. 0.05 for 5%; got {share}"
+        )
+    return share
+
+
 def _check_share(
     name: str, n_rows: int, bad: list[RowProblem], *, max_share: float, strict: bool, kind: str
 ) -> None:
@@ -325,7 +391,9 @@ def _check_share(
     bad = sorted(bad, key=lambda p: p.row)
     if strict:
         raise DataError(
-            str(bad[0]) + (f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""),
+            str(bad[0])
+            + (f" (and {len(bad) - 1} more)" if len(bad) > 1 else "")
+            + f"; strict mode: the {kind} file is rejected (0 of {n_rows} rows kept)",
             file=name,
             row=bad[0].row,
             problems=tuple(bad),
@@ -335,10 +403,12 @@ def _check_share(
         more = f"\n  ... and {len(bad) - _MAX_LISTED} more" if len(bad) > _MAX_LISTED else ""
         hint = ""
         if any("date" in p.problem for p in bad):
-            hint = " Dates must be written dd/mm/YYYY."
+            hint = f" Dates must be written {DATE_FORMATS} (mm/dd/yyyy is not read)."
         raise DataError(
-            f"{name}: {len(bad)} of {n_rows} {kind} rows are bad, more than the "
-            f"{max_share:.0%} that can be skipped safely:\n  {listed}{more}\n{hint}".rstrip(),
+            f"{name}: {len(bad)} of {n_rows} {kind} rows are bad ({len(bad) / n_rows:.1%}), "
+            f"more than the {max_share:.1%} that can be skipped safely, so the file is "
+            f"rejected (0 rows kept, {n_rows} dropped); --max-bad-rows SHARE (e.g. 0.05) "
+            f"skips more knowingly:\n  {listed}{more}\n{hint}".rstrip(),
             file=name,
             row=bad[0].row,
             problems=tuple(bad),
@@ -366,23 +436,35 @@ def _collection_year(dates: pd.Series) -> int:
     return int(enough.index.max())
 
 
+def _date_problem(col: str, required: bool) -> str:
+    what = "is missing or not a date" if required else "is not a date"
+    return f"{col} {what}; expected {DATE_FORMATS} (value not shown)"
+
+
 def _read_headers(
-    paths: Sequence[str | Path], problems: _Problems, *, max_share: float, strict: bool
+    paths: Sequence[str | Path],
+    problems: _Problems,
+    dates: _DateCounts,
+    *,
+    max_share: float,
+    strict: bool,
 ) -> tuple[pd.DataFrame, list[dict[str, object]], int]:
     frames = []
     files: list[dict[str, object]] = []
     for i, path in enumerate(paths):
         df = read_table(path, HEADER_REQUIRED, kind="Header")
-        name = Path(path).name
+        name = str(path)
         local = _Problems()
         child_blank = df["CHILD"] == ""
-        local.add(name, df.loc[child_blank, "_row"], "CHILD is blank")
-        dob = _parse_dates(df["DOB"])
+        local.add(name, df.loc[child_blank, "_row"], "CHILD is blank; expected the child's id")
+        dob = _parse_dates(df["DOB"], dates)
         bad_dob = dob.isna() & ~child_blank
-        local.add(name, df.loc[bad_dob, "_row"], "DOB is missing or not a dd/mm/YYYY date")
+        local.add(name, df.loc[bad_dob, "_row"], _date_problem("DOB", required=True))
         sex = df["SEX"] if "SEX" in df.columns else pd.Series("", index=df.index)
         bad_sex = ~sex.isin(["1", "2", ""]) & ~child_blank & ~bad_dob
-        local.add(name, df.loc[bad_sex, "_row"], "SEX must be 1 or 2")
+        local.add(
+            name, df.loc[bad_sex, "_row"], "SEX is not a code; expected 1 or 2 (value not shown)"
+        )
         _check_share(name, len(df), local.items, max_share=max_share, strict=strict, kind="Header")
         problems.items.extend(local.items)
         keep = ~(child_blank | bad_dob | bad_sex)
@@ -396,15 +478,7 @@ def _read_headers(
                 }
             )
         )
-        files.append(
-            {
-                "file": name,
-                "kind": "header",
-                "year_ending": np.nan,
-                "rows_read": len(df),
-                "rows_kept": int(keep.sum()),
-            }
-        )
+        files.append(_file_row(name, "header", np.nan, len(df), int(keep.sum())))
     header = pd.concat(frames, ignore_index=True)
     n_dob = header.groupby("CHILD")["dob"].nunique()
     conflicts = int((n_dob > 1).sum())
@@ -412,10 +486,31 @@ def _read_headers(
     return header.set_index("CHILD"), files, conflicts
 
 
+def _file_row(name: str, kind: str, year: float, read: int, kept: int) -> dict[str, object]:
+    return {
+        "file": name,
+        "kind": kind,
+        "year_ending": year,
+        "rows_read": read,
+        "rows_kept": kept,
+        "rows_dropped": read - kept,
+    }
+
+
 def _check_codes(
-    df: pd.DataFrame, name: str, local: _Problems, legacy: dict[str, int]
+    df: pd.DataFrame,
+    name: str,
+    local: _Problems,
+    legacy: dict[str, int],
+    dates: _DateCounts,
+    tolerated: dict[str, int],
 ) -> pd.Series:
-    """Validate codes, map legacy ones in place; return the mask of bad rows."""
+    """Validate codes, map legacy ones in place; return the mask of bad rows.
+
+    A REC (reason episode ceased) on an open episode (DEC blank) says nothing
+    the data can use (the episode has not ceased): it is blanked and counted
+    in ``tolerated["rec_on_open_episode"]``, not rejected.
+    """
     bad = pd.Series(False, index=df.index)
 
     def flag(mask: pd.Series, problem_for: pd.Series | str) -> None:
@@ -430,15 +525,21 @@ def _check_codes(
                 local.items.append(RowProblem(name, int(row), text))
         bad = bad | mask
 
-    flag(df["CHILD"] == "", "CHILD is blank")
-    decom = _parse_dates(df["DECOM"])
-    flag(decom.isna(), "DECOM is missing or not a dd/mm/YYYY date")
-    dec = _parse_dates(df["DEC"])
-    flag((df["DEC"] != "") & dec.isna(), "DEC is not a dd/mm/YYYY date")
+    flag(df["CHILD"] == "", "CHILD is blank; expected the child's id")
+    decom = _parse_dates(df["DECOM"], dates)
+    flag(decom.isna(), _date_problem("DECOM", required=True))
+    dec = _parse_dates(df["DEC"], dates)
+    flag((df["DEC"] != "") & dec.isna(), _date_problem("DEC", required=False))
     flag(
         dec.notna() & decom.notna() & (dec < decom),
         "DEC (episode end) is before DECOM (episode start)",
     )
+    open_rec = (df["DEC"] == "") & (df["REC"] != "")
+    if open_rec.any():
+        tolerated["rec_on_open_episode"] = tolerated.get("rec_on_open_episode", 0) + int(
+            open_rec.sum()
+        )
+        df.loc[open_rec, "REC"] = ""
     for col, legacy_map in (("PLACE", LEGACY_PLACE), ("REC", LEGACY_REC)):
         for old, new in legacy_map.items():
             hit = df[col] == old
@@ -465,8 +566,10 @@ def _check_codes(
     rec = df["REC"]
     rec_ok = rec.isin(set(REC_ROUTE) | {"X1"})
     flag((rec != "") & ~rec_ok, "REC is not a known SSDA903 code (value not shown)")
-    flag((df["DEC"] != "") & (rec == ""), "DEC is given but REC (reason episode ceased) is blank")
-    flag((df["DEC"] == "") & (rec != ""), "REC is given but DEC (episode end) is blank")
+    flag(
+        (df["DEC"] != "") & (rec == ""),
+        "DEC is given but REC (reason episode ceased) is blank; expected an SSDA903 REC code",
+    )
     df["_decom"] = decom
     df["_dec"] = dec
     return bad
@@ -496,7 +599,8 @@ def load_903(
     Returns
     -------
     Loaded903
-        Identifier-free episodes with ages, plus what was skipped and mapped.
+        Identifier-free episodes with ages, plus what was skipped, mapped and
+        tolerated (two-digit years, ISO dates, REC on open episodes).
 
     Raises
     ------
@@ -508,14 +612,17 @@ def load_903(
         raise DataError("no Episodes file given")
     if not header:
         raise DataError("no Header file given: dates of birth are needed to compute ages")
+    check_max_bad_row_share(max_bad_row_share)
     problems = _Problems()
+    dates = _DateCounts()
+    tolerated: dict[str, int] = {}
     heads, files, conflicts = _read_headers(
-        header, problems, max_share=max_bad_row_share, strict=strict
+        header, problems, dates, max_share=max_bad_row_share, strict=strict
     )
     legacy: dict[str, int] = {}
     frames = []
     for i, path in enumerate(episodes):
-        name = Path(path).name
+        name = str(path)
         df = read_table(path, EPISODE_REQUIRED, kind="Episodes")
         for col in ("CIN", "PLACE_PROVIDER", "REASON_PLACE_CHANGE"):
             if col not in df.columns:
@@ -523,10 +630,14 @@ def load_903(
         for col in ("RNE", "LS", "PLACE", "PLACE_PROVIDER", "REC", "CIN", "REASON_PLACE_CHANGE"):
             df[col] = df[col].str.upper()
         local = _Problems()
-        bad = _check_codes(df, name, local, legacy)
+        bad = _check_codes(df, name, local, legacy, dates, tolerated)
         known = df["CHILD"].isin(heads.index)
         no_head = ~known & ~bad
-        local.add(name, df.loc[no_head, "_row"], "no Header row with a valid DOB for this CHILD")
+        local.add(
+            name,
+            df.loc[no_head, "_row"],
+            "no Header row with a valid DOB for this CHILD; expected one in a Header file",
+        )
         bad = bad | no_head
         dob = df["CHILD"].map(heads["dob"])
         age_days = (df["_decom"] - dob).dt.days
@@ -542,10 +653,10 @@ def load_903(
         )
         problems.items.extend(local.items)
         ok = df[~bad]
-        dates = pd.concat([ok["_decom"], ok["_dec"]]).dropna()
-        if dates.empty:
-            raise DataError(f"{name}: no usable Episodes rows", file=name)
-        year_ending = _collection_year(dates)
+        used = pd.concat([ok["_decom"], ok["_dec"]]).dropna()
+        if used.empty:
+            raise DataError(f"{name}: no usable Episodes rows (0 of {len(df)} kept)", file=name)
+        year_ending = _collection_year(used)
         dob_ok = dob[~bad]
         birthday18 = [_add_years(d.date(), 18) for d in dob_ok]
         frame = pd.DataFrame(
@@ -571,15 +682,7 @@ def load_903(
             }
         )
         frames.append(frame)
-        files.append(
-            {
-                "file": name,
-                "kind": "episodes",
-                "year_ending": year_ending,
-                "rows_read": len(df),
-                "rows_kept": len(frame),
-            }
-        )
+        files.append(_file_row(name, "episodes", year_ending, len(df), len(frame)))
     eps = pd.concat(frames, ignore_index=True)
     # Integer keys in order of each child's first episode: no trace of the identifier.
     first = eps.groupby("CHILD")["decom"].min().sort_values(kind="stable")
@@ -592,7 +695,15 @@ def load_903(
         problems=tuple(sorted(problems.items, key=lambda p: (p.file, p.row))),
         legacy_mapped=legacy,
         header_conflicts=conflicts,
+        tolerated=_tolerated(dates, tolerated),
+        max_bad_row_share=max_bad_row_share,
     )
+
+
+def _tolerated(dates: _DateCounts, other: dict[str, int]) -> dict[str, int]:
+    out = {"two_digit_year": dates.two_digit_year, "iso_date": dates.iso}
+    out.update(other)
+    return {k: v for k, v in out.items() if v}
 
 
 def _add_years(day: dt.date, years: int) -> dt.date:
@@ -625,10 +736,11 @@ def load_cin(
         Naming the file, the row and the problem.
 
     """
+    check_max_bad_row_share(max_bad_row_share)
     frames = []
     problems = _Problems()
     for path in paths:
-        name = Path(path).name
+        name = str(path)
         df = read_table(path, _CIN_REQUIRED, kind="CIN referrals")
         for col in (
             "DOB",
@@ -643,26 +755,32 @@ def load_cin(
                 df[col] = ""
         local = _Problems()
         bad = df["CHILD"] == ""
-        local.add(name, df.loc[bad, "_row"], "CHILD is blank")
+        local.add(name, df.loc[bad, "_row"], "CHILD is blank; expected the child's id")
         ref = _parse_dates(df["REFERRAL_DATE"])
         m = ref.isna() & ~bad
-        local.add(name, df.loc[m, "_row"], "REFERRAL_DATE is missing or not a dd/mm/YYYY date")
+        local.add(name, df.loc[m, "_row"], _date_problem("REFERRAL_DATE", required=True))
         bad |= m
         parsed = {}
         for col in ("DOB", "ASSESSMENT_START", "ASSESSMENT_AUTHORISED", "CLOSURE_DATE"):
             parsed[col] = _parse_dates(df[col])
             m = (df[col] != "") & parsed[col].isna() & ~bad
-            local.add(name, df.loc[m, "_row"], f"{col} is not a dd/mm/YYYY date")
+            local.add(name, df.loc[m, "_row"], _date_problem(col, required=False))
             bad |= m
         m = (parsed["ASSESSMENT_AUTHORISED"] < parsed["ASSESSMENT_START"]) & ~bad
         local.add(name, df.loc[m, "_row"], "ASSESSMENT_AUTHORISED is before ASSESSMENT_START")
         bad |= m
         m = ~df["REFERRAL_NFA"].isin(["0", "1", "", "TRUE", "FALSE", "true", "false"]) & ~bad
-        local.add(name, df.loc[m, "_row"], "REFERRAL_NFA must be 1 or 0")
+        local.add(
+            name, df.loc[m, "_row"], "REFERRAL_NFA is not a code; expected 1 or 0 (value not shown)"
+        )
         bad |= m
         reason = df["CLOSURE_REASON"].str.upper()
         m = (reason != "") & ~reason.isin(CLOSURE_REASONS) & ~bad
-        local.add(name, df.loc[m, "_row"], "CLOSURE_REASON is not a known code (RC1-RC9)")
+        local.add(
+            name,
+            df.loc[m, "_row"],
+            "CLOSURE_REASON is not a known code; expected RC1-RC9 (value not shown)",
+        )
         bad |= m
         _check_share(
             name,

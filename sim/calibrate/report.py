@@ -205,14 +205,16 @@ def write_report(calibration: Calibration, out_dir: str | Path) -> Path:
     rep = calibration.report
     est = rep.estimates
     plots = _exit_plots(calibration, out) + _entry_plots(calibration, out)
-    files = rep.files[["file", "kind", "year_ending", "rows_read", "rows_kept"]].copy()
+    files = rep.files[
+        ["file", "kind", "year_ending", "rows_read", "rows_kept", "rows_dropped"]
+    ].copy()
     files["year_ending"] = files["year_ending"].map(lambda y: "" if pd.isna(y) else str(int(y)))
     m_t, m_c = rep.model_entries
     lines = [
         "# Calibration report",
         "",
         f"Data from {est.window_start.date()} to {est.data_end.date()}, calibrated as at "
-        f"**{est.as_at.date()}**; template `{rep.template.name}`. Only aggregates appear in this "
+        f"**{est.as_at.date()}**; template `{rep.template}`. Only aggregates appear in this "
         "report and in the config: no child identifier, date of birth, postcode or URN.",
         "",
         "```",

@@ -14,6 +14,7 @@ import datetime as dt
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +43,24 @@ __all__ = [
     "write_config",
 ]
 
-#: The baseline shipped with caresim, found relative to the source tree (not the
-#: working directory), so calibration works from any folder.
-DEFAULT_TEMPLATE = Path(__file__).resolve().parents[2] / "configs" / "worcestershire-2016.toml"
+_TEMPLATE_NAME = "worcestershire-2016.toml"
+
+
+def _default_template() -> Path:
+    """The baseline shipped with caresim, wherever the command runs.
+
+    An installed wheel holds it as package data (``sim/calibrate/templates/``,
+    see ``pyproject.toml``); a source checkout or editable install reads
+    ``configs/`` beside the package. Never relative to the working directory.
+    """
+    packaged = Path(str(resources.files("sim.calibrate") / "templates" / _TEMPLATE_NAME))
+    if packaged.is_file():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "configs" / _TEMPLATE_NAME
+
+
+#: The template used when none is given (see :func:`_default_template`).
+DEFAULT_TEMPLATE = _default_template()
 
 #: Keys that describe structure (labels, links), not values to fill in.
 _STRUCTURAL = frozenset(
@@ -75,7 +91,7 @@ class CalibrationReport:
     template
         Path of the template config.
     files
-        Input file names (no folders) and what was read from each.
+        Input files (paths as given) and what was read from each.
     observed_entries_per_year
         The entries per year the config was scaled to reproduce.
     model_entries
@@ -105,11 +121,17 @@ class CalibrationReport:
             f" (trend {e.trend.growth_per_year:+.1%} a year, "
             f"{'significant' if e.trend.significant else 'not significant'})",
             f"  children looked after on {e.as_at.date()}: {len(e.stock)}",
+            f"  template: {self.template}",
             f"  referral rate: x{self.referral_factor:.3f} the template's",
             "  exit routes: " + ", ".join(f"{r} {f.family}" for r, f in e.exits.fits.items()),
             f"  keys set from data: {len(self.mapped.estimated)}; cleaning rules: "
             f"{len(e.cleaning.rules)}; rows skipped: {len(e.cleaning.skipped_rows)}",
         ]
+        if "rows_dropped" in self.files:
+            lines += [
+                f"  read {f.file}: {f.rows_read} rows, {f.rows_kept} kept, {f.rows_dropped} dropped"
+                for f in self.files.itertuples()
+            ]
         lines += [f"  note: {n}" for n in (*self.mapped.notes, *self.notes)]
         return "\n".join(lines)
 

@@ -22,8 +22,6 @@ __all__ = [
     "calibrate_command",
 ]
 
-_TEMPLATE = "configs/worcestershire-2016.toml"
-
 
 def _date(text: str) -> dt.date:
     try:
@@ -32,18 +30,38 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not an ISO date (YYYY-MM-DD)") from None
 
 
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a share; expected a number from 0 to 1, e.g. 0.05"
+        ) from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a share; expected a number from 0 to 1, e.g. 0.05"
+        )
+    return value
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data",
+        metavar="DIR",
+        help="folder of year folders holding episodes.csv, header.csv and optionally "
+        "cin*.csv (any case), e.g. DIR/2016/episodes.csv",
+    )
     parser.add_argument(
         "--episodes",
         nargs="+",
-        required=True,
+        default=[],
         metavar="FILE",
         help="SSDA903 Episodes CSV files (one per collection year)",
     )
     parser.add_argument(
         "--header",
         nargs="+",
-        required=True,
+        default=[],
         metavar="FILE",
         help="SSDA903 Header CSV files (dates of birth)",
     )
@@ -51,10 +69,18 @@ def _common(parser: argparse.ArgumentParser) -> None:
         "--cin", nargs="+", metavar="FILE", help="CIN-census-like referrals CSV files (optional)"
     )
     parser.add_argument(
+        "--max-bad-rows",
+        type=_share,
+        default=0.01,
+        metavar="SHARE",
+        help="largest share of a file's rows that may be bad and skipped before the file "
+        "is rejected (default 0.01, i.e. 1%%)",
+    )
+    parser.add_argument(
         "--template",
-        default=_TEMPLATE,
         metavar="TOML",
-        help=f"config whose non-estimable values are kept (default {_TEMPLATE})",
+        help="config whose non-estimable values are kept (default: the Worcestershire-like "
+        "baseline shipped with caresim, worcestershire-2016.toml)",
     )
     parser.add_argument(
         "--bootstrap",
@@ -122,6 +148,35 @@ def add_backtest_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _template(args: argparse.Namespace) -> Path:
+    if args.template:
+        return Path(args.template)
+    from sim.calibrate.writer import DEFAULT_TEMPLATE
+
+    return DEFAULT_TEMPLATE
+
+
+def _inputs(args: argparse.Namespace) -> tuple[list[Path], list[Path], list[Path]]:
+    """Episodes, Header and CIN files from ``--data`` and the explicit lists."""
+    episodes = [Path(p) for p in args.episodes]
+    header = [Path(p) for p in args.header]
+    cin = [Path(p) for p in args.cin or []]
+    if args.data:
+        from sim.calibrate.folders import find_data_files
+
+        found = find_data_files(args.data)
+        print(found.summary())
+        episodes += found.episodes
+        header += found.header
+        cin += found.cin
+    if not episodes or not header:
+        raise CaresimError(
+            "no input data: give --data DIR (a folder of year folders holding episodes.csv "
+            "and header.csv) or --episodes FILE... and --header FILE..."
+        )
+    return episodes, header, cin
+
+
 def calibrate_command(args: argparse.Namespace) -> int:
     """Run ``caresim calibrate``: write a calibrated config (and a report)."""
     from sim.calibrate.report import write_report
@@ -129,17 +184,19 @@ def calibrate_command(args: argparse.Namespace) -> int:
 
     if args.bootstrap < 0:
         raise CaresimError(f"--bootstrap must be 0 or more, got {args.bootstrap}")
+    episodes, header, cin = _inputs(args)
     cal = calibrate(
-        args.episodes,
-        args.header,
-        cin=args.cin,
+        episodes,
+        header,
+        cin=cin or None,
         as_at=args.as_at,
-        template=Path(args.template),
+        template=_template(args),
         name=args.name,
         keep_short_breaks=args.keep_short_breaks,
         n_bootstrap=args.bootstrap,
         seed=args.seed,
         scale_referrals=not args.no_model,
+        max_bad_row_share=args.max_bad_rows,
     )
     path = write_config(cal, args.out)
     print(cal.report.summary())
@@ -158,17 +215,19 @@ def backtest_command(args: argparse.Namespace) -> int:
         raise CaresimError("--replications must be at least 2 to form a band")
     if args.horizon_years <= 0:
         raise CaresimError("--horizon-years must be positive")
+    episodes, header, cin = _inputs(args)
     result = backtest(
-        args.episodes,
-        args.header,
+        episodes,
+        header,
         args.as_at,
         horizon_years=args.horizon_years,
         replications=args.replications,
         seed=args.seed,
         out_dir=args.out_dir,
-        cin=args.cin,
-        template=Path(args.template),
+        cin=cin or None,
+        template=_template(args),
         n_bootstrap=args.bootstrap,
+        max_bad_row_share=args.max_bad_rows,
     )
     cov = result.coverage
     print(f"Backtest from {args.as_at}: share of months inside the simulated P5-P95 band")
