@@ -6,8 +6,10 @@ import re
 
 from calibrate_data import TEMPLATE, quirky_folder
 
-from sim.calibrate import calibrate
+from sim.calibrate import calibrate, load_903
+from sim.calibrate.cleaning import clean_episodes
 from sim.calibrate.folders import find_data_files
+from sim.calibrate.synth_folder import truth_entries_by_year
 from sim.cli.main import main
 from sim.config import load_config
 
@@ -84,3 +86,20 @@ def test_quirks_are_read_and_counted_by_the_cleaning():
     assert rep.count("two_digit_years_read") == s.two_digit_year_cells
     assert rep.count("rec_on_open_episode_ignored") == s.rec_on_open_rows
     assert rep.count("short_breaks_excluded") > 0
+
+
+def test_every_period_counted_once_entries_within_5_percent_of_the_truth():
+    """Care after short breaks starts with RNE P or L; it is an entry all the same."""
+    s = quirky_folder()
+    clean = clean_episodes(load_903(s.data.episodes, s.data.header))
+    per = clean.periods
+    counted = per[(per["start"] >= clean.window_start) & per["start_known"]]
+    estimated = counted.groupby("year_ending").size()
+    truth = truth_entries_by_year(s)
+    assert s.starts_after_short_break > 30
+    assert estimated.index.tolist() == truth.index.tolist()
+    assert ((estimated / truth - 1).abs() <= 0.05).all()
+    # RNE S alone misses the periods that follow short breaks.
+    only_s = per[(per["start"] >= clean.window_start) & (per["first_rne"] == "S")]
+    assert len(only_s) < 0.97 * truth.sum()
+    assert clean.report.count("period_start_not_s") >= s.starts_after_short_break

@@ -53,6 +53,7 @@ __all__ = [
     "CleaningReport",
     "CleaningRule",
     "clean_episodes",
+    "start_known",
 ]
 
 _BRIDGE_DAYS = 7
@@ -262,6 +263,14 @@ def clean_episodes(loaded: Loaded903, *, keep_short_breaks: bool = False) -> Cle
     )
     rules.append(
         CleaningRule(
+            "exit_rejoined",
+            counts["rejoined"],
+            f"episode (RNE other than S) starting at most {_BRIDGE_DAYS} days after the "
+            "previous one ended with an exit: the same period of care, the exit dropped",
+        )
+    )
+    rules.append(
+        CleaningRule(
             "x1_chain_broken",
             counts["broken"],
             "REC X1 with no episode starting soon after: period ended, route 'other'",
@@ -271,7 +280,9 @@ def clean_episodes(loaded: Loaded903, *, keep_short_breaks: bool = False) -> Cle
         CleaningRule(
             "period_start_not_s",
             counts["not_s"],
-            "period of care (inside the data window) whose first episode has RNE other than S",
+            "period of care (inside the data window) whose first episode has RNE other than "
+            f"S; an entry all the same when it starts more than {_BRIDGE_DAYS} days into the "
+            "window (the child was not looked after the day before)",
         )
     )
 
@@ -376,8 +387,12 @@ def _periods(eps: pd.DataFrame, window_start: pd.Timestamp) -> tuple[pd.DataFram
     prev_dec = eps["dec"].shift(1)
     gap = (eps["decom"] - prev_dec).dt.days
     prev_x1 = ~first & (prev_rec == "X1")
-    continues = prev_x1 & ((gap == 0) | ((gap > 0) & (gap <= _BRIDGE_DAYS) & (eps["rne"] != "S")))
-    bridged = prev_x1 & (gap > 0) & (gap <= _BRIDGE_DAYS) & (eps["rne"] != "S")
+    not_s_start = eps["rne"] != "S"
+    near = ~first & (gap <= _BRIDGE_DAYS)
+    # Looked after the day before (or within the bridge): the same period of care.
+    continues = (prev_x1 & (gap <= 0)) | (near & not_s_start)
+    bridged = prev_x1 & (gap > 0) & (gap <= _BRIDGE_DAYS) & not_s_start
+    rejoined = continues & ~prev_x1
     new_period = ~continues
     last = ~eps["child_key"].eq(eps["child_key"].shift(-1))
     broken_mid = (prev_x1 & ~continues).shift(-1, fill_value=False)
@@ -389,10 +404,25 @@ def _periods(eps: pd.DataFrame, window_start: pd.Timestamp) -> tuple[pd.DataFram
     eps["period_key"] = np.cumsum(new_period.to_numpy()) - 1
     not_s = new_period & (eps["rne"] != "S") & (eps["decom"] >= window_start)
     return eps, {
+        "rejoined": int(rejoined.sum()),
         "bridged": int(bridged.sum()),
         "broken": int(broken.sum()),
         "not_s": int(not_s.sum()),
     }
+
+
+def start_known(periods: pd.DataFrame, window_start: pd.Timestamp) -> pd.Series:
+    """Whether each period's start is a start of care (the one definition of an entry).
+
+    A period starts where the child was not looked after the day before. Every
+    episode open during the window is in the data, so a period beginning more
+    than the bridge (7 days) after the window start began then, whatever its
+    first RNE (after short breaks, for instance, care often begins with RNE P
+    or L); one beginning earlier is known to start there only when its first
+    episode has RNE S.
+    """
+    late = periods["start"] > window_start + pd.Timedelta(days=_BRIDGE_DAYS)
+    return late | (periods["first_rne"] == "S")
 
 
 def _placements(eps: pd.DataFrame, data_end: pd.Timestamp) -> pd.DataFrame:
@@ -456,7 +486,8 @@ def _period_table(
     per["route_model"] = per["route"].where(~at18, "leaving_care").where(~early_lc, "other")
     per["_at18"] = at18
     per["_early_lc"] = early_lc
-    per["left_truncated"] = (per["start"] < window_start) | (per["first_rne"] != "S")
+    per["start_known"] = start_known(per, window_start)
+    per["left_truncated"] = (per["start"] < window_start) | ~per["start_known"]
     start = per["start"]
     per["year_ending"] = (start.dt.year + (start.dt.month >= 4).astype(int)).astype(int)
     per["reentry"] = per.groupby("child_key").cumcount() > 0
