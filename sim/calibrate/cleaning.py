@@ -20,7 +20,12 @@ ignored, bad rows skipped; see :mod:`sim.calibrate.loader`).
 6. ``x1_gap_bridged`` / ``x1_chain_broken``: REC X1 promises a new episode the
    same day. A gap of up to 7 days before a non-S episode is bridged; a longer
    gap, or no next episode, ends the period there with route ``other``.
-7. ``periods_of_care``: X1 chains are joined into periods of care.
+   ``exit_rejoined``: an episode with RNE other than S starting at most 7 days
+   after the previous one ended with an exit continues that period.
+7. ``periods_of_care``: the joined episodes form periods of care. A period
+   starts where the child was not looked after the day before; its start is
+   known (``start_known``, see :func:`start_known`) when it begins more than 7
+   days into the window whatever its first RNE, or with RNE S.
 8. ``legal_status_only``: episodes with RNE L (legal status change only)
    continue the current placement and are not counted as moves.
 9. ``exit_at_18_as_leaving_care`` / ``early_leaving_care_as_other``: the
@@ -121,7 +126,8 @@ class CleanData:
         ``route`` (from REC), ``route_model`` (with the age-18 rule),
         ``age_at_entry_years``, ``days_to_18_at_entry``, ``duration_days``
         (to the end, or to the data end while open), ``first_rne``,
-        ``left_truncated`` (started before the data window or without RNE S),
+        ``start_known`` (a start of care: :func:`start_known`),
+        ``left_truncated`` (started before the data window or not known to start),
         ``entry_category``, ``entry_provider``, ``entry_place``,
         ``n_placements``, ``year_ending`` (collection year of the start),
         ``reentry`` (the child had an earlier period in the data).
