@@ -23,6 +23,7 @@ from sim.calibrate import (
     write_config,
     write_report,
 )
+from sim.calibrate.synth_folder import SynthSummary, write_synthetic_folder
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "configs" / "worcestershire-2016.toml"
@@ -43,6 +44,12 @@ def workdir() -> Path:
 def synthetic() -> SyntheticData:
     """Five collection years (2012-2016) of synthetic SSDA903 data from known parameters."""
     return generate_synthetic_903(workdir() / "data", seed=SEED)
+
+
+@functools.cache
+def quirky_folder() -> SynthSummary:
+    """A ``caresim synth --cin --quirks`` folder: five years, 2012-2016, year sub-folders."""
+    return write_synthetic_folder(workdir() / "quirky", years=5, seed=SEED, cin=True, quirks=True)
 
 
 @functools.cache

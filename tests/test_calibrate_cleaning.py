@@ -229,3 +229,34 @@ def test_open_periods_are_exactly_those_running_at_the_end(as_at, tmp_path):
     truth = data.periods[~data.periods["short_break"] & (data.periods["start"] <= cut)]
     running = truth["end"].isna() | (truth["end"] > cut)
     assert int(c.periods["open"].sum()) == int(running.sum())
+
+
+def test_care_after_a_short_break_starting_with_rne_p_is_an_entry(tmp_path):
+    # Window from 1 April 2015 (the files' earliest year); SYN-A's short break ends
+    # the day care begins, with RNE P; SYN-B's first episode (RNE L) starts within a
+    # week of the window start, so whether it was looked after before is unknown.
+    c = clean(
+        tmp_path,
+        "SYN-A,01/04/2015,S,V3,N1,K2,PR1,03/04/2015,E13,\n"
+        "SYN-A,01/06/2015,S,V3,N1,K2,PR1,03/06/2015,X1,\n"
+        "SYN-A,03/06/2015,P,C2,N1,U4,PR1,,,\n"
+        "SYN-B,03/04/2015,L,C2,N1,U4,PR1,01/09/2015,E13,\n",
+    )
+    per = c.periods.set_index("child_key").sort_index()
+    assert list(per["first_rne"]) == ["P", "L"]
+    assert list(per["start_known"]) == [True, False]
+    assert list(per["left_truncated"]) == [False, True]
+
+
+def test_an_episode_days_after_an_exit_without_rne_s_rejoins_the_period(tmp_path):
+    c = clean(
+        tmp_path,
+        "SYN-A,01/05/2015,S,C2,N1,U4,PR1,01/07/2015,E13,\n"
+        "SYN-A,04/07/2015,P,C2,N1,U5,PR1,01/10/2015,E13,\n"  # 3 days later, RNE P
+        "SYN-A,01/12/2015,S,C2,N1,U4,PR1,,,\n",  # a new period
+    )
+    assert len(c.periods) == 2
+    assert c.report.count("exit_rejoined") == 1
+    first = c.periods.iloc[0]
+    assert first["start"] == pd.Timestamp("2015-05-01")
+    assert first["end"] == pd.Timestamp("2015-10-01")

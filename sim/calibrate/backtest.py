@@ -96,7 +96,7 @@ def observed_monthly(clean: CleanData, months: Sequence[pd.Timestamp]) -> pd.Dat
         counts = cur["category"].value_counts()
         for cat in _CATEGORIES:
             rows.append((m, "looked_after_by_category", cat, int(counts.get(cat, 0))))
-        started = (per["start"] >= m) & (per["start"] <= m_end) & (per["first_rne"] == "S")
+        started = (per["start"] >= m) & (per["start"] <= m_end) & per["start_known"]
         rows.append((m, "entries", "all", int(started.sum())))
         ended = per[per["end"].notna() & (per["end"] >= m) & (per["end"] <= m_end)]
         rows.append((m, "exits", "all", len(ended)))

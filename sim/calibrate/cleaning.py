@@ -20,7 +20,12 @@ ignored, bad rows skipped; see :mod:`sim.calibrate.loader`).
 6. ``x1_gap_bridged`` / ``x1_chain_broken``: REC X1 promises a new episode the
    same day. A gap of up to 7 days before a non-S episode is bridged; a longer
    gap, or no next episode, ends the period there with route ``other``.
-7. ``periods_of_care``: X1 chains are joined into periods of care.
+   ``exit_rejoined``: an episode with RNE other than S starting at most 7 days
+   after the previous one ended with an exit continues that period.
+7. ``periods_of_care``: the joined episodes form periods of care. A period
+   starts where the child was not looked after the day before; its start is
+   known (``start_known``, see :func:`start_known`) when it begins more than 7
+   days into the window whatever its first RNE, or with RNE S.
 8. ``legal_status_only``: episodes with RNE L (legal status change only)
    continue the current placement and are not counted as moves.
 9. ``exit_at_18_as_leaving_care`` / ``early_leaving_care_as_other``: the
@@ -53,6 +58,7 @@ __all__ = [
     "CleaningReport",
     "CleaningRule",
     "clean_episodes",
+    "start_known",
 ]
 
 _BRIDGE_DAYS = 7
@@ -120,7 +126,8 @@ class CleanData:
         ``route`` (from REC), ``route_model`` (with the age-18 rule),
         ``age_at_entry_years``, ``days_to_18_at_entry``, ``duration_days``
         (to the end, or to the data end while open), ``first_rne``,
-        ``left_truncated`` (started before the data window or without RNE S),
+        ``start_known`` (a start of care: :func:`start_known`),
+        ``left_truncated`` (started before the data window or not known to start),
         ``entry_category``, ``entry_provider``, ``entry_place``,
         ``n_placements``, ``year_ending`` (collection year of the start),
         ``reentry`` (the child had an earlier period in the data).
@@ -262,6 +269,14 @@ def clean_episodes(loaded: Loaded903, *, keep_short_breaks: bool = False) -> Cle
     )
     rules.append(
         CleaningRule(
+            "exit_rejoined",
+            counts["rejoined"],
+            f"episode (RNE other than S) starting at most {_BRIDGE_DAYS} days after the "
+            "previous one ended with an exit: the same period of care, the exit dropped",
+        )
+    )
+    rules.append(
+        CleaningRule(
             "x1_chain_broken",
             counts["broken"],
             "REC X1 with no episode starting soon after: period ended, route 'other'",
@@ -271,7 +286,9 @@ def clean_episodes(loaded: Loaded903, *, keep_short_breaks: bool = False) -> Cle
         CleaningRule(
             "period_start_not_s",
             counts["not_s"],
-            "period of care (inside the data window) whose first episode has RNE other than S",
+            "period of care (inside the data window) whose first episode has RNE other than "
+            f"S; an entry all the same when it starts more than {_BRIDGE_DAYS} days into the "
+            "window (the child was not looked after the day before)",
         )
     )
 
@@ -376,8 +393,12 @@ def _periods(eps: pd.DataFrame, window_start: pd.Timestamp) -> tuple[pd.DataFram
     prev_dec = eps["dec"].shift(1)
     gap = (eps["decom"] - prev_dec).dt.days
     prev_x1 = ~first & (prev_rec == "X1")
-    continues = prev_x1 & ((gap == 0) | ((gap > 0) & (gap <= _BRIDGE_DAYS) & (eps["rne"] != "S")))
-    bridged = prev_x1 & (gap > 0) & (gap <= _BRIDGE_DAYS) & (eps["rne"] != "S")
+    not_s_start = eps["rne"] != "S"
+    near = ~first & (gap <= _BRIDGE_DAYS)
+    # Looked after the day before (or within the bridge): the same period of care.
+    continues = (prev_x1 & (gap <= 0)) | (near & not_s_start)
+    bridged = prev_x1 & (gap > 0) & (gap <= _BRIDGE_DAYS) & not_s_start
+    rejoined = continues & ~prev_x1
     new_period = ~continues
     last = ~eps["child_key"].eq(eps["child_key"].shift(-1))
     broken_mid = (prev_x1 & ~continues).shift(-1, fill_value=False)
@@ -389,10 +410,25 @@ def _periods(eps: pd.DataFrame, window_start: pd.Timestamp) -> tuple[pd.DataFram
     eps["period_key"] = np.cumsum(new_period.to_numpy()) - 1
     not_s = new_period & (eps["rne"] != "S") & (eps["decom"] >= window_start)
     return eps, {
+        "rejoined": int(rejoined.sum()),
         "bridged": int(bridged.sum()),
         "broken": int(broken.sum()),
         "not_s": int(not_s.sum()),
     }
+
+
+def start_known(periods: pd.DataFrame, window_start: pd.Timestamp) -> pd.Series:
+    """Whether each period's start is a start of care (the one definition of an entry).
+
+    A period starts where the child was not looked after the day before. Every
+    episode open during the window is in the data, so a period beginning more
+    than the bridge (7 days) after the window start began then, whatever its
+    first RNE (after short breaks, for instance, care often begins with RNE P
+    or L); one beginning earlier is known to start there only when its first
+    episode has RNE S.
+    """
+    late = periods["start"] > window_start + pd.Timedelta(days=_BRIDGE_DAYS)
+    return late | (periods["first_rne"] == "S")
 
 
 def _placements(eps: pd.DataFrame, data_end: pd.Timestamp) -> pd.DataFrame:
@@ -456,7 +492,8 @@ def _period_table(
     per["route_model"] = per["route"].where(~at18, "leaving_care").where(~early_lc, "other")
     per["_at18"] = at18
     per["_early_lc"] = early_lc
-    per["left_truncated"] = (per["start"] < window_start) | (per["first_rne"] != "S")
+    per["start_known"] = start_known(per, window_start)
+    per["left_truncated"] = (per["start"] < window_start) | ~per["start_known"]
     start = per["start"]
     per["year_ending"] = (start.dt.year + (start.dt.month >= 4).astype(int)).astype(int)
     per["reentry"] = per.groupby("child_key").cumcount() > 0

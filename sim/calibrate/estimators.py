@@ -236,7 +236,7 @@ def exit_data(
     stays. Periods whose start is not known (first episode seen is not RNE S)
     are left out.
     """
-    known_start = periods["first_rne"] == "S"
+    known_start = periods["start_known"]
     p = periods[
         known_start
         & (periods["start"] <= as_at)
@@ -390,7 +390,7 @@ def estimate(
 
     pre, n_pre = _adoption_pre_exit(placements, periods, ws, as_at_ts)
     entries = periods[
-        (periods["start"] >= ws) & (periods["start"] <= as_at_ts) & (periods["first_rne"] == "S")
+        (periods["start"] >= ws) & (periods["start"] <= as_at_ts) & periods["start_known"]
     ]
     left = periods[periods["end"].notna() & (periods["end"] >= ws) & (periods["end"] <= as_at_ts)]
     age_now = left["age_at_entry_years"] + (as_at_ts - left["start"]).dt.days / 365.25

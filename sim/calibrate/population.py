@@ -41,7 +41,7 @@ def stock_at(placements: pd.DataFrame, periods: pd.DataFrame, as_at: pd.Timestam
     current = current.sort_values("start").drop_duplicates("child_key", keep="last")
     per = periods.set_index("period_key")
     start = per.loc[current["period_key"], "start"].to_numpy()
-    unknown_start = per.loc[current["period_key"], "first_rne"].to_numpy() != "S"
+    unknown_start = ~per.loc[current["period_key"], "start_known"].to_numpy(bool)
     return pd.DataFrame(
         {
             "category": current["category"].to_numpy(),

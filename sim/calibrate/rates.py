@@ -103,9 +103,7 @@ def entry_rates(
     """
     labels = band_labels(edges)
     p = periods[
-        (periods["start"] >= window_start)
-        & (periods["start"] <= as_at)
-        & (periods["first_rne"] == "S")
+        (periods["start"] >= window_start) & (periods["start"] <= as_at) & periods["start_known"]
     ]
     years = _years_covered(window_start, as_at)
     yidx = pd.Index([y for y, _ in years], name="year_ending")
@@ -239,9 +237,7 @@ def entry_mix(
     """
     labels = band_labels(edges)
     p = periods[
-        (periods["start"] >= window_start)
-        & (periods["start"] <= as_at)
-        & (periods["first_rne"] == "S")
+        (periods["start"] >= window_start) & (periods["start"] <= as_at) & periods["start_known"]
     ]
     band = np.asarray(labels)[band_index(p["age_at_entry_years"], edges)]
     df = pd.DataFrame(

@@ -211,6 +211,13 @@ class SyntheticParameters:
     )
     duplicate_row_share: float = 0.005
     overlap_count: int = 6
+    short_break_before_entry_share: float = 0.0
+    """Share of first entries inside the window that follow a run of short breaks (LS
+    V3/V4) ending the day before, their first episode then starting with RNE P or L."""
+    two_digit_year_share: float = 0.0
+    """Share of date cells (Episodes and Header) written dd/mm/yy."""
+    rec_on_open_share: float = 0.0
+    """Share of open episodes (blank DEC) written with a REC all the same."""
 
     def __post_init__(self) -> None:
         n = len(self.age_bands_years)
@@ -408,7 +415,7 @@ class _World:
         return float(self.rng.exponential(_DAYS_PER_YEAR / per_year))
 
     # -- periods
-    def run_period(self, child: int, start: int, reentry: bool) -> None:
+    def run_period(self, child: int, start: int, reentry: bool, first_rne: str = "S") -> None:
         p = self.p
         age0 = self.age_at(child, start)
         band = self.band_of(age0)
@@ -459,7 +466,7 @@ class _World:
                 "short_break": False,
             }
         )
-        ep = self._open(child, start, "S", ls, cin, place, provider, period)
+        ep = self._open(child, start, first_rne, ls, cin, place, provider, period)
         day = start
         next_legal = (
             start + self.hazard_days(p.legal_change_per_year)
@@ -541,6 +548,40 @@ class _World:
         self.episodes.append(ep)
         return ep
 
+    def short_breaks_before(self, child: int, start: int) -> None:
+        """A few short breaks before ``start``, the last one running up to it (REC X1)."""
+        ls = self.pick(("V3", "V3", "V4"))
+        n = int(self.rng.integers(1, 4))
+        day = start
+        spans: list[tuple[int, int]] = []
+        for i in range(n):
+            length = int(self.rng.integers(1, 4))
+            end = day if i == 0 else day - int(self.rng.integers(20, 60))
+            spans.append((end - length, end))
+            day = end - length
+        for k, (a, b) in enumerate(reversed(spans)):
+            if self.age_at(child, a) < 0:
+                continue
+            last = k == len(spans) - 1
+            period = len(self.periods)
+            self.periods.append(
+                {
+                    "child": child,
+                    "start": a,
+                    "end": b,
+                    "route": "return_home",
+                    "route_drawn": "return_home",
+                    "rec": "X1" if last else "E13",
+                    "age_at_entry_years": self.age_at(child, a),
+                    "band": "",
+                    "first_category": "residential",
+                    "reentry": False,
+                    "short_break": True,
+                }
+            )
+            ep = self._open(child, a, "S", ls, "N1", "K2", "PR1", period)
+            ep.dec, ep.rec = b, "X1" if last else "E13"
+
     def short_breaks(self, first_day: int, last_day: int) -> None:
         years = (last_day - first_day) / _DAYS_PER_YEAR
         n = int(self.rng.poisson(self.p.short_break_children_per_year * years))
@@ -598,6 +639,10 @@ def _fmt(day: int | None) -> str:
     return dt.date.fromordinal(int(day)).strftime("%d/%m/%Y")
 
 
+def _fmt_yy(day: int) -> str:
+    return dt.date.fromordinal(int(day)).strftime("%d/%m/%y")
+
+
 # ---------------------------------------------------------------- the writer
 
 
@@ -640,6 +685,7 @@ def generate_synthetic_903(
 
     first_day = dt.date(p.first_year_ending - 1 - p.burn_in_years, 4, 1).toordinal()
     last_day = p.data_end.toordinal()
+    window_first = p.window_start.toordinal()
     span_years = (last_day - first_day + 1) / _DAYS_PER_YEAR
     arrivals: list[tuple[int, float]] = []
     for (lo, hi), rate in zip(p.age_bands_years, p.entries_per_year, strict=True):
@@ -653,7 +699,16 @@ def generate_synthetic_903(
         child = world.new_child(dob)
         if world.age_at(child, day) >= 18:
             continue
-        world.run_period(child, day, reentry=False)
+        first_rne = "S"
+        if (
+            p.short_break_before_entry_share > 0
+            and day >= window_first
+            and world.age_at(child, day) >= 1
+            and rng.random() < p.short_break_before_entry_share
+        ):
+            world.short_breaks_before(child, day)
+            first_rne = world.pick(("P", "L"))
+        world.run_period(child, day, reentry=False, first_rne=first_rne)
     world.short_breaks(p.window_start.toordinal() - 400, last_day)
 
     # Pseudonyms and the other identifying fields.
@@ -700,7 +755,11 @@ def generate_synthetic_903(
 
     episodes_paths, header_paths, written_ids = _write_years(world, p, rng, out, ids, upn, home)
     cin_path, cin_ids = _write_cin(world, p, rng, out, ids, used)
-    dobs = tuple(sorted({_fmt(int(world.children[k]["dob"])) for k in written_ids | cin_ids}))  # type: ignore[call-overload]
+    dob_days = [int(world.children[k]["dob"]) for k in written_ids | cin_ids]  # type: ignore[call-overload]
+    dob_text = {_fmt(d) for d in dob_days}
+    if p.two_digit_year_share > 0:
+        dob_text |= {_fmt_yy(d) for d in dob_days}
+    dobs = tuple(sorted(dob_text))
     identifiers = {
         "CHILD": tuple(sorted(ids[k] for k in written_ids | cin_ids)),
         "DOB": dobs,
@@ -769,6 +828,11 @@ def _write_years(
 ) -> tuple[list[Path], list[Path], set[int]]:
     overlap_extra = _overlapping_ends(world, p, rng)
 
+    def fmt(day: int | None) -> str:
+        if day is not None and p.two_digit_year_share > 0 and rng.random() < p.two_digit_year_share:
+            return _fmt_yy(day)
+        return _fmt(day)
+
     written: set[int] = set()
     episodes_paths: list[Path] = []
     header_paths: list[Path] = []
@@ -785,6 +849,8 @@ def _write_years(
             closed = e.dec is not None and e.dec <= y_end
             dec = e.dec + overlap_extra.get(id(e), 0) if closed and e.dec is not None else None
             place, rec = e.place, e.rec if closed else ""
+            if not closed and p.rec_on_open_share > 0 and rng.random() < p.rec_on_open_share:
+                rec = world.pick(("X1", "E13", "E4A", "E8"))
             if k == 0:
                 place = {
                     "U4": "Q1",
@@ -798,13 +864,13 @@ def _write_years(
             rows.append(
                 [
                     ids[e.child],
-                    _fmt(e.decom),
+                    fmt(e.decom),
                     e.rne,
                     e.ls,
                     e.cin,
                     place,
                     e.provider,
-                    _fmt(dec),
+                    fmt(dec),
                     rec,
                     e.reason if closed else "",
                     home[e.child],
@@ -843,7 +909,7 @@ def _write_years(
                 [
                     ids[c],
                     str(sex),
-                    _fmt(dob),
+                    fmt(dob),
                     world.pick(("WBRI", "WBRI", "WBRI", "MWBC", "ASIA")),
                     upn[c],
                     mother,

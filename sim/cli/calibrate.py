@@ -1,4 +1,4 @@
-"""Arguments and bodies of ``caresim calibrate`` and ``caresim backtest``.
+"""Arguments and bodies of ``caresim calibrate``, ``caresim backtest`` and ``caresim synth``.
 
 The CLI adds these options to its subparsers and calls the command
 functions; they print a short summary and return an exit code. Errors a user
@@ -18,8 +18,10 @@ from sim.errors import CaresimError
 __all__ = [
     "add_backtest_arguments",
     "add_calibrate_arguments",
+    "add_synth_arguments",
     "backtest_command",
     "calibrate_command",
+    "synth_command",
 ]
 
 
@@ -238,4 +240,51 @@ def backtest_command(args: argparse.Namespace) -> int:
         )
     for f in result.files:
         print(f"wrote {f}")
+    return 0
+
+
+def add_synth_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the options of ``caresim synth`` to ``parser``."""
+    parser.add_argument(
+        "--out",
+        required=True,
+        metavar="DIR",
+        help="new (or empty) folder to write <year>/episodes.csv, <year>/header.csv, ...",
+    )
+    parser.add_argument(
+        "--years", type=int, default=5, metavar="N", help="collection years (default 5)"
+    )
+    parser.add_argument(
+        "--last-year",
+        type=int,
+        default=2016,
+        metavar="YYYY",
+        help="the last collection year, ending 31 March YYYY (default 2016)",
+    )
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of every draw")
+    parser.add_argument(
+        "--cin", action="store_true", help="also write <year>/cin.csv (CIN-like referrals)"
+    )
+    parser.add_argument(
+        "--quirks",
+        action="store_true",
+        help="add what real extracts contain: dd/mm/yy dates, REC on open episodes, "
+        "mixed-case file names, care starting with RNE P/L after short breaks",
+    )
+
+
+def synth_command(args: argparse.Namespace) -> int:
+    """Run ``caresim synth``: write a synthetic data folder; print counts only."""
+    from sim.calibrate.synth_folder import write_synthetic_folder
+
+    summary = write_synthetic_folder(
+        args.out,
+        years=args.years,
+        last_year=args.last_year,
+        seed=args.seed,
+        cin=args.cin,
+        quirks=args.quirks,
+    )
+    for line in summary.lines():
+        print(line)
     return 0

@@ -72,6 +72,7 @@ OPTIONAL_COMMANDS: dict[str, dict[str, str]] = {
     "sim.cli.calibrate": {
         "calibrate": "estimate a config from SSDA903 data",
         "backtest": "compare a calibrated run with what happened next",
+        "synth": "write a synthetic SSDA903 data folder (counts only printed)",
     },
     "sim.cli.analysis": {
         "report": "write an HTML report of a results folder",
