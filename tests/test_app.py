@@ -441,6 +441,8 @@ def test_saved_scenarios_ranked_and_budget_in_browser(fresh_server):
         ranking_csv = folder / "ranking.csv"
         dl.value.save_as(ranking_csv)
         page.locator("#rank_block").scroll_into_view_if_needed()
+        page.evaluate("document.activeElement.blur()")
+        page.mouse.move(5, 5)
         _shot(page, "7-ranked")
         browser.close()
     assert "Traceback" not in (folder / "server.log").read_text()
@@ -495,6 +497,7 @@ def test_a_running_batch_can_be_cancelled_in_browser(fresh_server):
         page.click("#cancel")
         expect(page.locator("#run_cancelled")).to_contain_text("Run cancelled")
         assert time.monotonic() - started < 30
+        page.evaluate("document.activeElement.blur()")
         _shot(page, "8-cancelled")
         # The page stays usable: a short run goes through.
         page.fill("#replications", "2")
