@@ -603,9 +603,16 @@ def _rank_part(  # noqa: C901 - one flat list of small reactive functions
     """Step 6: rank the saved scenarios against the baseline; download the ranking."""
     tracker = rs.Progress()
 
-    @reactive.poll(
-        lambda: tuple((p.name, p.stat().st_mtime) for p in rs.saved_scenarios(scenarios)), 1.0
-    )
+    def folder_state() -> tuple[tuple[str, float], ...]:
+        out = []
+        for path in rs.saved_scenarios(scenarios):
+            try:
+                out.append((path.name, path.stat().st_mtime))
+            except OSError:  # removed between listing and looking
+                continue
+        return tuple(out)
+
+    @reactive.poll(folder_state, 1.0)
     def saved_files() -> list[Path]:
         return rs.saved_scenarios(scenarios)
 
