@@ -517,7 +517,12 @@ def test_cancel_stops_a_batch_between_replications(cfg):
     progress.cancel()
     with pytest.raises(rs.RunCancelled):
         progress.step()
-    # compute() resets the flag on start; a cancel during the batch stops it.
+    # A cancel asked for before the worker starts holds; one during the batch stops it.
+    assert rs.compute(base, None, seed=1, replications=2, cache=cache, progress=progress).cancelled
+    r = rs.rank_scenarios(base, [], seed=1, replications=2, cache=cache, progress=progress)
+    assert r.cancelled
+    progress.reset(2)
+    assert not progress.cancelled
     calls = []
 
     class Stopper(rs.Progress):

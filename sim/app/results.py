@@ -135,6 +135,11 @@ class Progress:
             self.done, self.total = 0, total
             self._stop.clear()
 
+    def set_total(self, total: int) -> None:
+        """Start counting ``total`` replications, keeping a cancel already asked for."""
+        with self._lock:
+            self.done, self.total = 0, total
+
     def cancel(self) -> None:
         """Ask the running batch to stop at its next replication."""
         self._stop.set()
@@ -222,7 +227,7 @@ def compute(
     if seed < 0:
         return Outcome(error=f"seed must be >= 0, got {seed}")
     if progress is not None:
-        progress.reset(replications * (2 if scenario is not None else 1))
+        progress.set_total(replications * (2 if scenario is not None else 1))
     if backend is None:
         backend = "process" if replications * base.run.years > 8 else "serial"
     started = time.perf_counter()
@@ -610,7 +615,7 @@ def rank_scenarios(
         except CaresimError as exc:
             errors[path.name] = str(exc)
     if progress is not None:
-        progress.reset(replications * (1 + len(configs)))
+        progress.set_total(replications * (1 + len(configs)))
     if backend is None:
         backend = "process" if replications * base.run.years > 8 else "serial"
     started = time.perf_counter()
