@@ -16,6 +16,8 @@ import sys
 import time
 import tomllib
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -217,11 +219,11 @@ def _chromium() -> str | None:
     return None
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
+@contextmanager
+def _serve(folder: Path) -> Iterator[tuple[str, Path]]:
+    """``caresim app`` on a free port, saving scenarios under ``folder``; yields (url, folder)."""
     pytest.importorskip("shiny", reason="the app needs shiny: pip install 'caresim[app]'")
     pytest.importorskip("openpyxl", reason="downloads need openpyxl: pip install 'caresim[app]'")
-    folder = tmp_path_factory.mktemp("app")
     port = _free_port()
     logfile = (folder / "server.log").open("w")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -246,10 +248,35 @@ def server(tmp_path_factory):
                 proc.kill()
                 pytest.fail("caresim app did not start:\n" + (folder / "server.log").read_text())
             time.sleep(0.3)
-    yield url, folder
-    proc.terminate()
-    proc.wait(timeout=10)
-    logfile.close()
+    try:
+        yield url, folder
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        logfile.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with _serve(tmp_path_factory.mktemp("app")) as served:
+        yield served
+
+
+@pytest.fixture
+def fresh_server(tmp_path):
+    with _serve(tmp_path) as served:
+        yield served
+
+
+def _playwright() -> tuple[object, str]:
+    """Playwright's sync API and the chromium to drive, or skip saying what is missing."""
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="needs playwright: pip install 'caresim[dev]'"
+    )
+    chromium = _chromium()
+    if chromium is None:
+        pytest.skip("no chromium at /usr/bin/chromium (apt-get install chromium); CI installs it")
+    return sync_api, chromium
 
 
 def _shot(page, name: str, *, whole: bool = False) -> None:
@@ -357,3 +384,215 @@ def test_page_end_to_end(server):
     from sim.analysis.measures import format_value
 
     assert format_value(total["p50"], "gbp") in scenario_table
+
+
+def _table(page, selector: str) -> pd.DataFrame:
+    """An HTML table on the page, read back as text cells."""
+    rows = page.evaluate(
+        "s => [...document.querySelectorAll(s + ' tr')].map("
+        "r => [...r.children].map(c => c.innerText.trim()))",
+        selector,
+    )
+    return pd.DataFrame(rows[1:], columns=rows[0])
+
+
+def test_saved_scenarios_ranked_and_budget_in_browser(fresh_server):
+    sync_api, chromium = _playwright()
+    from sim.analysis.comparison import compare, trim_partial
+    from sim.analysis.measures import format_value
+
+    url, folder = fresh_server
+    foster = "#lv_placement_types__foster_in_house__capacity"
+    expect = sync_api.expect
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(60_000)
+        page.goto(url)
+        page.wait_for_selector(f"{foster}_now")
+        expect(page.locator("#saved_list")).to_contain_text("No scenario saved")
+        page.fill("#years", "1")
+        page.fill("#replications", "3")
+
+        # The results show spend against the baseline's [budgets] (placements, 2016-17).
+        page.click("#run")
+        page.wait_for_selector("#budget_table")
+        budget = _table(page, "#budget_table")
+        assert list(budget["cost line"]) == ["Placement spend"]
+        assert list(budget["budget"]) == ["£38.0m"] and list(budget["year"]) == ["2016-17"]
+        page.locator("#budget_block").scroll_into_view_if_needed()
+        _shot(page, "6-budget")
+
+        # Save two scenarios; the list shows them.
+        for places in (260, 300):
+            page.fill(f"{foster}_now", str(places))
+            expect(page.locator("#plan_text")).to_contain_text(f"{FOSTER} = {places}")
+            page.fill("#scenario_name", f"foster {places}")
+            page.click("#save")
+            expect(page.locator("#saved_path")).to_contain_text(f"foster-{places}.toml")
+        expect(page.locator("#saved_files")).to_contain_text("foster-300.toml")
+        expect(page.locator("#saved_files")).to_contain_text("foster-260.toml")
+
+        page.click("#rank")
+        page.wait_for_selector("#rank_table")
+        shown = _table(page, "#rank_table")
+        with page.expect_download() as dl:
+            page.click("#dl_rank")
+        ranking_csv = folder / "ranking.csv"
+        dl.value.save_as(ranking_csv)
+        page.locator("#rank_block").scroll_into_view_if_needed()
+        page.evaluate("document.activeElement.blur()")
+        page.mouse.move(5, 5)
+        _shot(page, "7-ranked")
+        browser.close()
+    assert "Traceback" not in (folder / "server.log").read_text()
+
+    # More places cost less: 300 ranks first by total spend.
+    assert list(shown["scenario"]) == ["foster-300", "foster-260"]
+    assert list(shown["total spend: rank"]) == ["1", "2"]
+    got = pd.read_csv(ranking_csv).set_index("scenario")
+
+    # Every number is compare() of sim.run on the saved files, same seed and n.
+    base = sim.run(sim.load_config(BASE, {"run.years": 1}), replications=3, seed=DEFAULT_SEED)
+    for name in ("foster-260", "foster-300"):
+        cfg = sim.load_config(folder / "scenarios" / f"{name}.toml")
+        scen = sim.run(cfg, replications=3, seed=DEFAULT_SEED, scenario=name)
+        d = compare(trim_partial(base), trim_partial(scen))
+        row = shown.set_index("scenario").loc[name]
+        for measure, stem, what, period in (
+            ("cost_total_gbp", "spend", "total spend", "2016-17"),
+            ("looked_after", "looked_after", "looked after", "2017-03-31"),
+        ):
+            r = d[(d["measure"] == measure) & (d["period"] == period)].iloc[0]
+            style = "gbp" if stem == "spend" else "count"
+            assert got.loc[name, f"{stem}_period"] == period
+            assert got.loc[name, f"{stem}_mean"] == pytest.approx(r["mean"])
+            assert got.loc[name, f"{stem}_ci95_low"] == pytest.approx(r["ci95_low"])
+            assert got.loc[name, f"{stem}_ci95_high"] == pytest.approx(r["ci95_high"])
+            assert row[f"{what}: difference"] == format_value(r["mean"], style, signed=True)
+            pairs = scen.summary.merge(
+                base.summary, on=["measure", "period", "replication"], suffixes=("", "_b")
+            )
+            pairs = pairs[(pairs["measure"] == measure) & (pairs["period"].astype(str) == period)]
+            lower = float((pairs["value"] < pairs["value_b"]).mean())
+            assert got.loc[name, f"{stem}_share_lower"] == pytest.approx(lower)
+            assert row[f"{what}: lower in"] == f"{lower:.0%}"
+
+
+def test_a_running_batch_can_be_cancelled_in_browser(fresh_server):
+    sync_api, chromium = _playwright()
+    url, folder = fresh_server
+    expect = sync_api.expect
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(60_000)
+        page.goto(url)
+        page.wait_for_selector("#lv_placement_types__foster_in_house__capacity_now")
+        page.fill("#years", "1")
+        page.fill("#replications", "500")  # minutes of work: long enough to cancel
+        page.click("#run")
+        expect(page.locator("#run_progress")).to_contain_text(" of 500 replications")
+        started = time.monotonic()
+        page.click("#cancel")
+        expect(page.locator("#run_cancelled")).to_contain_text("Run cancelled")
+        assert time.monotonic() - started < 30
+        page.evaluate("document.activeElement.blur()")
+        _shot(page, "8-cancelled")
+        # The page stays usable: a short run goes through.
+        page.fill("#replications", "2")
+        page.click("#run")
+        expect(page.locator("#run_done")).to_contain_text("2 replications of the baseline")
+        page.wait_for_selector("#fan img")
+        browser.close()
+    assert "Traceback" not in (folder / "server.log").read_text()
+
+
+def test_cancel_stops_a_batch_between_replications(cfg):
+    from sim.app import results as rs
+
+    base, _ = lv.scenario_configs(cfg, {"run.years": 1}, {})
+    progress, cache = rs.Progress(), rs.RunCache()
+    progress.reset(5)
+    progress.cancel()
+    with pytest.raises(rs.RunCancelled):
+        progress.step()
+    # A cancel asked for before the worker starts holds; one during the batch stops it.
+    assert rs.compute(base, None, seed=1, replications=2, cache=cache, progress=progress).cancelled
+    r = rs.rank_scenarios(base, [], seed=1, replications=2, cache=cache, progress=progress)
+    assert r.cancelled
+    progress.reset(2)
+    assert not progress.cancelled
+    calls = []
+
+    class Stopper(rs.Progress):
+        def step(self, _item=None):
+            calls.append(1)
+            self.cancel()
+            super().step()
+
+    o = rs.compute(base, None, seed=1, replications=4, cache=cache, progress=Stopper())
+    assert o.cancelled and o.base is None and len(calls) == 1
+    assert rs.compute(base, None, seed=1, replications=1, cache=cache).base is not None
+
+
+def test_budget_and_target_tables(cfg):
+    from sim.analysis.budgets import budget_frame
+    from sim.analysis.measures import format_range, format_value
+    from sim.app import results as rs
+
+    base, _ = lv.scenario_configs(cfg, {"run.years": 1}, {})
+    o = rs.compute(base, None, seed=2, replications=2, cache=rs.RunCache())
+    table = rs.budget_table(o)
+    raw = budget_frame(o.base).iloc[0]
+    assert table.to_dict("records") == [
+        {
+            "run": "baseline",
+            "cost line": "Placement spend",
+            "year": "2016-17",
+            "budget": "£38.0m",
+            "spend: median": format_value(raw["median_gbp"], "gbp"),
+            "spend: P10–P90": format_range(raw["p10_gbp"], raw["p90_gbp"], "gbp"),
+            "median over budget": format_value(raw["median_over_gbp"], "gbp", signed=True),
+            "over budget in": f"{raw['p_over']:.0%} of 2",
+        }
+    ]
+    assert rs.target_text(o) == []
+    # A scenario with [[targets]] gets target_lines' sentences; a budget-free one no table.
+    fostering = sim.load_config(
+        ROOT / "configs" / "scenarios" / "fostering-ratio-66-34.toml", {"run.years": 1}
+    )
+    o2 = rs.compute(base, fostering, seed=2, replications=2, cache=rs.RunCache())
+    from sim.analysis.targets import target_lines, target_table
+
+    assert rs.target_text(o2) == target_lines(target_table(o2.scenario))
+    assert rs.target_text(o2) and "66" in rs.target_text(o2)[0]
+    no_budget = sim.with_overrides(base, {"budgets": {}})
+    o3 = rs.compute(no_budget, None, seed=2, replications=1, cache=rs.RunCache())
+    assert rs.budget_table(o3).empty
+
+
+def test_saved_scenarios_are_listed_and_ranked(cfg, tmp_path):
+    from sim.app import results as rs
+
+    base, _ = lv.scenario_configs(cfg, {"run.years": 1}, {})
+    for places in (300, 260):
+        lv.save_scenario(
+            {FOSTER: places, "run.years": 1}, baseline=BASE, folder=tmp_path, name=f"f{places}"
+        )
+    (tmp_path / "mine-baseline.toml").write_text(BASE.read_text())
+    (tmp_path / "broken.toml").write_text("[run")
+    paths = rs.saved_scenarios(tmp_path)
+    assert [p.name for p in paths] == ["broken.toml", "f260.toml", "f300.toml"]
+    assert rs.saved_scenarios(tmp_path / "none") == []
+    cache = rs.RunCache()
+    r = rs.rank_scenarios(base, paths, seed=4, replications=2, cache=cache)
+    assert list(r.frame["scenario"]) == ["f300", "f260"] and list(r.frame["spend_rank"]) == [1, 2]
+    assert list(r.errors) == ["broken.toml"] and "not valid TOML" in r.errors["broken.toml"]
+    assert set(r.frame["looked_after_period"]) == {"2017-03-31"}
+    shown = rs.rank_table(r)
+    assert list(shown.columns[:3]) == ["scenario", "total spend: rank", "total spend: year"]
+    # Cached: ranking again runs nothing.
+    again = rs.rank_scenarios(base, paths[1:], seed=4, replications=2, cache=cache)
+    assert again.seconds < 1.0
+    pd.testing.assert_frame_equal(again.frame, r.frame)

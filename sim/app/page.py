@@ -5,8 +5,14 @@
    each with its unit and baseline, and the config layer's error beside it.
 3. Run: replications and seed; the batch runs in a worker thread (a Shiny
    extended task) so the page stays responsive, with a progress bar.
-4. Results: fan chart, spend by year, paired difference from the baseline.
+4. Results: fan chart, spend by year (against the budget and targets the
+   config states), paired difference from the baseline.
 5. Save: a scenario TOML that ``extends`` the baseline; CSV and Excel downloads.
+6. Rank: every saved scenario run with the baseline's seed and replications,
+   ranked by total spend and children looked after; a CSV download.
+
+A running batch (Run or Rank) can be cancelled: the worker stops at its next
+replication and the page says so.
 
 Every number comes from the functions the command line calls (through
 :mod:`sim.app.levers` and :mod:`sim.app.results`); this module only lays out
@@ -151,7 +157,11 @@ def _app_ui() -> Any:
             col_widths=(4, 4, 4),
         ),
         ui.output_ui("plan_text"),
-        ui.input_task_button("run", "Run", label_busy="Running…"),
+        ui.div(
+            ui.input_task_button("run", "Run", label_busy="Running…"),
+            " ",
+            ui.input_action_button("cancel", "Cancel run", class_="btn-outline-secondary"),
+        ),
         ui.output_ui("progress"),
     )
     results_card = ui.card(
@@ -164,6 +174,7 @@ def _app_ui() -> Any:
         ui.output_plot("spend", height="300px"),
         ui.output_ui("spend_meaning"),
         ui.output_ui("key_tables"),
+        ui.output_ui("budget_block"),
         ui.h6("Scenario − baseline (paired: same seed, same replications)"),
         ui.output_ui("difference_block"),
     )
@@ -177,12 +188,24 @@ def _app_ui() -> Any:
         ui.output_ui("saved"),
         ui.output_ui("downloads"),
     )
+    rank_card = ui.card(
+        ui.card_header("6. Saved scenarios ranked"),
+        ui.output_ui("saved_list"),
+        ui.div(
+            ui.input_task_button("rank", "Rank saved scenarios", label_busy="Ranking…"),
+            " ",
+            ui.input_action_button("rank_cancel", "Cancel ranking", class_="btn-outline-secondary"),
+        ),
+        ui.output_ui("rank_progress"),
+        ui.output_ui("rank_block"),
+    )
     return ui.page_sidebar(
         sidebar,
         ui.tags.head(ui.tags.style(_CSS), ui.tags.script(_JS)),
         run_card,
         results_card,
         save_card,
+        rank_card,
         title="caresim: children's social care scenarios",
         window_title="caresim",
     )
@@ -321,6 +344,33 @@ def _form_part(input: Inputs, session: Session) -> tuple[Any, Any]:  # noqa: C90
     return baseline, plan
 
 
+def _progress_bar(tracker: rs.Progress, id: str) -> Any:
+    share = tracker.fraction()
+    return ui.div(
+        ui.div(
+            ui.div(
+                f"{tracker.done} of {tracker.total} replications",
+                class_="progress-bar",
+                role="progressbar",
+                style=f"width: {max(share, 0.05):.0%}",
+            ),
+            class_="progress",
+            style="height: 1.4rem; margin-top: 8px",
+        ),
+        id=id,
+    )
+
+
+def _seed_and_n(input: Inputs) -> tuple[int, int] | None:
+    n, seed = input.replications(), input.seed()
+    if not isinstance(n, int) or n < 1 or not isinstance(seed, int) or seed < 0:
+        ui.notification_show(
+            "Replications must be a whole number >= 1 and the seed >= 0.", type="error"
+        )
+        return None
+    return seed, n
+
+
 def _run_part(  # noqa: C901 - one flat list of small reactive functions
     input: Inputs, plan: Any, cache: rs.RunCache, backend: str | None
 ) -> Any:
@@ -351,38 +401,28 @@ def _run_part(  # noqa: C901 - one flat list of small reactive functions
     @reactive.event(input.run)
     def _start() -> None:
         p = plan()
-        n, seed = input.replications(), input.seed()
         if p.error or p.base is None:
             ui.notification_show("Fix the configuration error first.", type="error")
             return
-        if not isinstance(n, int) or n < 1 or not isinstance(seed, int) or seed < 0:
-            ui.notification_show(
-                "Replications must be a whole number >= 1 and the seed >= 0.", type="error"
-            )
+        got = _seed_and_n(input)
+        if got is None:
             return
+        seed, n = got
         tracker.reset(n * (2 if p.scenario is not None else 1))
         task(p.base, p.scenario, seed, n)
+
+    @reactive.effect
+    @reactive.event(input.cancel)
+    def _cancel() -> None:
+        if task.status() == "running":
+            tracker.cancel()
 
     @render.ui
     def progress() -> Any:
         if task.status() != "running":
             return ui.div()
         reactive.invalidate_later(0.3)
-        share = tracker.fraction()
-        done, total = tracker.done, tracker.total
-        return ui.div(
-            ui.div(
-                ui.div(
-                    f"{done} of {total} replications",
-                    class_="progress-bar",
-                    role="progressbar",
-                    style=f"width: {max(share, 0.05):.0%}",
-                ),
-                class_="progress",
-                style="height: 1.4rem; margin-top: 8px",
-            ),
-            id="run_progress",
-        )
+        return _progress_bar(tracker, "run_progress")
 
     @reactive.calc
     def outcome() -> rs.Outcome:
@@ -401,6 +441,13 @@ def _run_part(  # noqa: C901 - one flat list of small reactive functions
         if task.status() == "initial":
             return ui.div("Press Run to see results.", class_="small-note")
         o = outcome()
+        if o.cancelled:
+            return ui.div(
+                f"Run cancelled ({o.replications} replications, seed {o.seed}); nothing from "
+                "the unfinished run was kept. Change what you like and press Run again.",
+                class_="config-error",
+                id="run_cancelled",
+            )
         if o.error:
             return ui.div(o.error, class_="config-error")
         what = "baseline and scenario" if o.scenario is not None else "baseline"
@@ -436,6 +483,34 @@ def _run_part(  # noqa: C901 - one flat list of small reactive functions
             parts.append(ui.tags.b(f"Key measures, {name}: median (P10–P90)"))
             parts.append(ui.HTML(frame.drop(columns=["key"]).to_html(index=False, classes="table")))
         return ui.div(*parts, id=f"key_{'_'.join(tables)}")
+
+    @render.ui
+    def budget_block() -> Any:
+        o = ready()
+        budgets = rs.budget_table(o)
+        lines = rs.target_text(o)
+        if budgets.empty and not lines:
+            return ui.div(
+                "The baseline states no [budgets] or [[targets]] for the years run.",
+                class_="small-note",
+            )
+        parts: list[Any] = []
+        if not budgets.empty:
+            parts.append(ui.h6("Spend against budget"))
+            parts.append(
+                ui.div(ui.HTML(budgets.to_html(index=False, classes="table")), id="budget_table")
+            )
+            parts.append(
+                ui.p(
+                    "The config's [budgets], in cash, against the spend of each replication; "
+                    "“over budget in” is the share of replications spending more.",
+                    class_="meaning",
+                )
+            )
+        if lines:
+            parts.append(ui.h6("Targets"))
+            parts.append(ui.tags.ul(*[ui.tags.li(x) for x in lines], id="target_lines"))
+        return ui.div(*parts)
 
     @render.ui
     def difference_block() -> Any:
@@ -522,6 +597,138 @@ def _save_part(input: Inputs, plan: Any, baseline: Any, ready: Any, scenarios: P
         yield rs.csv_text(ready())
 
 
+def _rank_part(  # noqa: C901 - one flat list of small reactive functions
+    input: Inputs, plan: Any, cache: rs.RunCache, backend: str | None, scenarios: Path
+) -> None:
+    """Step 6: rank the saved scenarios against the baseline; download the ranking."""
+    tracker = rs.Progress()
+
+    def folder_state() -> tuple[tuple[str, float], ...]:
+        out = []
+        for path in rs.saved_scenarios(scenarios):
+            try:
+                out.append((path.name, path.stat().st_mtime))
+            except OSError:  # removed between listing and looking
+                continue
+        return tuple(out)
+
+    @reactive.poll(folder_state, 1.0)
+    def saved_files() -> list[Path]:
+        return rs.saved_scenarios(scenarios)
+
+    @ui.bind_task_button(button_id="rank")
+    @reactive.extended_task
+    async def task(base: Config, paths: list[Path], seed: int, n: int) -> rs.Ranking:
+        def work() -> rs.Ranking:
+            try:
+                return rs.rank_scenarios(
+                    base,
+                    paths,
+                    seed=seed,
+                    replications=n,
+                    cache=cache,
+                    progress=tracker,
+                    backend=backend,
+                )
+            except Exception:  # a bug, not the user's doing
+                log.exception("ranking failed")
+                return rs.Ranking(error="the ranking failed unexpectedly; see the server log")
+
+        return await asyncio.to_thread(work)
+
+    @reactive.effect
+    @reactive.event(input.rank)
+    def _start() -> None:
+        p = plan()
+        if p.error or p.base is None:
+            ui.notification_show("Fix the configuration error first.", type="error")
+            return
+        paths = saved_files()
+        if not paths:
+            ui.notification_show("No saved scenario to rank: save one first.", type="error")
+            return
+        got = _seed_and_n(input)
+        if got is None:
+            return
+        seed, n = got
+        tracker.reset(n * (1 + len(paths)))
+        task(p.base, paths, seed, n)
+
+    @reactive.effect
+    @reactive.event(input.rank_cancel)
+    def _cancel() -> None:
+        if task.status() == "running":
+            tracker.cancel()
+
+    @render.ui
+    def saved_list() -> Any:
+        paths = saved_files()
+        if not paths:
+            return ui.div(
+                f"No scenario saved in {scenarios}/ yet: save one in step 5.",
+                class_="small-note",
+                id="saved_list_empty",
+            )
+        return ui.div(
+            ui.div(
+                f"Scenarios saved in {scenarios}/, each run with the baseline above and the "
+                "seed and replications of step 3:",
+                class_="small-note",
+            ),
+            ui.tags.ul(*[ui.tags.li(ui.tags.code(p.name)) for p in paths], id="saved_files"),
+        )
+
+    @render.ui
+    def rank_progress() -> Any:
+        if task.status() != "running":
+            return ui.div()
+        reactive.invalidate_later(0.3)
+        return _progress_bar(tracker, "rank_progress_bar")
+
+    def ranking() -> rs.Ranking:
+        r = task.result()
+        if r.error or r.cancelled or r.frame.empty:
+            from shiny.types import SilentException
+
+            raise SilentException()
+        return r
+
+    @render.ui
+    def rank_block() -> Any:
+        if task.status() == "initial":
+            return ui.div()
+        r = task.result()
+        errors = [ui.div(f"{name}: {msg}", class_="config-error") for name, msg in r.errors.items()]
+        if r.cancelled:
+            return ui.div(
+                "Ranking cancelled; nothing from the unfinished runs was kept.",
+                class_="config-error",
+                id="rank_cancelled",
+            )
+        if r.error:
+            return ui.div(r.error, *errors, class_="config-error")
+        if r.frame.empty:
+            return ui.div("No saved scenario ran.", *errors)
+        return ui.div(
+            ui.div(
+                f"{r.replications} replications of each, seed {r.seed}, in {r.seconds:.1f} s. "
+                "Differences are scenario − baseline in the last financial year both cover "
+                "in whole (children looked after on its 31 March), paired replication by "
+                "replication; rank 1 is the lowest.",
+                class_="small-note",
+            ),
+            ui.div(
+                ui.HTML(rs.rank_table(r).to_html(index=False, classes="table")), id="rank_table"
+            ),
+            *errors,
+            ui.download_button("dl_rank", "Download ranking (.csv)"),
+        )
+
+    @render.download(filename="caresim-ranking.csv")
+    def dl_rank() -> Any:
+        yield ranking().frame.to_csv(index=False)
+
+
 def make_app(
     *,
     scenarios_dir: Path | str = Path("results") / "scenarios",
@@ -539,5 +746,6 @@ def make_app(
         baseline, plan = _form_part(input, session)
         ready = _run_part(input, plan, cache, backend)
         _save_part(input, plan, baseline, ready, scenarios)
+        _rank_part(input, plan, cache, backend, scenarios)
 
     return App(_app_ui(), server)

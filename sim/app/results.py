@@ -18,12 +18,15 @@ import json
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from matplotlib.figure import Figure
 
+from sim.analysis.budgets import budget_frame
 from sim.analysis.comparison import (
     compare,
     key_table,
@@ -31,7 +34,8 @@ from sim.analysis.comparison import (
     trim_partial,
 )
 from sim.analysis.measures import KEY_MEASURES, MEASURES, format_range, format_value, label_of
-from sim.config import Config
+from sim.analysis.targets import target_lines, target_table
+from sim.config import Config, load_config
 from sim.errors import CaresimError
 from sim.experiment.batch import run
 from sim.results.manifest import config_json
@@ -39,10 +43,14 @@ from sim.results.run_result import RunResult
 
 __all__ = [
     "BASELINE",
+    "RANK_MEASURES",
     "SCENARIO",
     "Outcome",
     "Progress",
+    "Ranking",
     "RunCache",
+    "RunCancelled",
+    "budget_table",
     "cache_key",
     "compute",
     "csv_text",
@@ -54,8 +62,13 @@ __all__ = [
     "fan_figure",
     "fan_meaning",
     "key_tables",
+    "paired_frame",
+    "rank_scenarios",
+    "rank_table",
+    "saved_scenarios",
     "spend_figure",
     "spend_meaning",
+    "target_text",
     "wide_stats",
 ]
 
@@ -97,21 +110,49 @@ class RunCache:
                 self._items.popitem(last=False)
 
 
+class RunCancelled(CaresimError):
+    """The planner cancelled the batch from the page."""
+
+
 @dataclass
 class Progress:
-    """Replications done out of those to run, updated from the worker thread."""
+    """Replications done out of those to run, updated from the worker thread.
+
+    :meth:`cancel` asks the batch to stop: the next :meth:`step` (called by
+    :func:`sim.experiment.batch.run` as each replication, or each chunk of a
+    process pool, completes) raises :class:`RunCancelled`, which ends the
+    batch and shuts its pool down without keeping anything.
+    """
 
     done: int = 0
     total: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _stop: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def reset(self, total: int) -> None:
-        """Start counting ``total`` replications."""
+        """Start counting ``total`` replications (and forget an earlier cancel)."""
+        with self._lock:
+            self.done, self.total = 0, total
+            self._stop.clear()
+
+    def set_total(self, total: int) -> None:
+        """Start counting ``total`` replications, keeping a cancel already asked for."""
         with self._lock:
             self.done, self.total = 0, total
 
+    def cancel(self) -> None:
+        """Ask the running batch to stop at its next replication."""
+        self._stop.set()
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether :meth:`cancel` was called since the last :meth:`reset`."""
+        return self._stop.is_set()
+
     def step(self, _item: Any = None) -> None:
-        """One more replication done."""
+        """One more replication done; raises :class:`RunCancelled` once cancelled."""
+        if self._stop.is_set():
+            raise RunCancelled("cancelled from the page")
         with self._lock:
             self.done += 1
 
@@ -132,6 +173,7 @@ class Outcome:
     seconds: float = 0.0
     cached: int = 0
     error: str | None = None
+    cancelled: bool = False
 
 
 def _run_cached(
@@ -185,7 +227,7 @@ def compute(
     if seed < 0:
         return Outcome(error=f"seed must be >= 0, got {seed}")
     if progress is not None:
-        progress.reset(replications * (2 if scenario is not None else 1))
+        progress.set_total(replications * (2 if scenario is not None else 1))
     if backend is None:
         backend = "process" if replications * base.run.years > 8 else "serial"
     started = time.perf_counter()
@@ -194,6 +236,8 @@ def compute(
         s, hit_s = (None, False)
         if scenario is not None:
             s, hit_s = _run_cached(scenario, SCENARIO, seed, replications, cache, progress, backend)
+    except RunCancelled:
+        return Outcome(seed=seed, replications=replications, cancelled=True)
     except CaresimError as exc:
         return Outcome(error=str(exc))
     return Outcome(
@@ -299,7 +343,12 @@ def difference_frame(o: Outcome) -> pd.DataFrame:
     """
     if o.base is None or o.scenario is None:
         raise CaresimError("no scenario: change a lever and run again to compare")
-    base, scen = trim_partial(o.base), trim_partial(o.scenario)
+    return paired_frame(o.base, o.scenario)
+
+
+def paired_frame(base: RunResult, scenario: RunResult) -> pd.DataFrame:
+    """:func:`compare` of ``scenario`` with ``base`` over whole years, plus ``share_lower``."""
+    base, scen = trim_partial(base), trim_partial(scenario)
     out = compare(base, scen)
     pairs = paired_differences(base, scen)
     lower = (
@@ -448,3 +497,174 @@ def key_tables(o: Outcome) -> dict[str, pd.DataFrame]:
     if o.scenario is not None:
         out[SCENARIO] = key_table(o.scenario)
     return out
+
+
+# ------------------------------------------------------------ budgets, targets
+
+
+def _runs(o: Outcome) -> list[RunResult]:
+    return [trim_partial(r) for r in (o.base, o.scenario) if r is not None]
+
+
+def budget_table(o: Outcome) -> pd.DataFrame:
+    """Spend against the config's ``[budgets]`` (:func:`budget_frame`), formatted to read.
+
+    One row per run, cost line and budgeted financial year the run covers in
+    whole; empty when the config states no budget.
+    """
+    rows = []
+    for result in _runs(o):
+        for _, r in budget_frame(result).iterrows():
+            rows.append(
+                {
+                    "run": r["scenario"],
+                    "cost line": label_of(r["measure"]),
+                    "year": r["period"],
+                    "budget": format_value(r["budget_gbp"], "gbp"),
+                    "spend: median": format_value(r["median_gbp"], "gbp"),
+                    "spend: P10–P90": format_range(r["p10_gbp"], r["p90_gbp"], "gbp"),
+                    "median over budget": format_value(r["median_over_gbp"], "gbp", signed=True),
+                    "over budget in": f"{r['p_over']:.0%} of {int(r['replications'])}",
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def target_text(o: Outcome) -> list[str]:
+    """One sentence per ``[[targets]]`` entry and run (:func:`target_lines`); empty if none."""
+    tables = [target_table(r) for r in _runs(o) if r.config.targets]
+    tables = [t for t in tables if len(t)]
+    if not tables:
+        return []
+    return target_lines(pd.concat(tables, ignore_index=True))
+
+
+# ------------------------------------------------------------ saved scenarios ranked
+
+#: What the ranking compares, in the last whole financial year: (measure, column stem).
+RANK_MEASURES: tuple[tuple[str, str], ...] = (
+    ("cost_total_gbp", "spend"),
+    ("looked_after", "looked_after"),
+)
+
+_RANK_STATS = ("period", "base_mean", "scenario_mean", "mean", "ci95_low", "ci95_high")
+
+
+def saved_scenarios(folder: Path) -> list[Path]:
+    """The scenario TOML files in ``folder`` (sorted), leaving out saved baseline copies."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob("*.toml") if not p.stem.endswith("-baseline"))
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """One press of "Rank": the paired differences of each saved scenario, or why not."""
+
+    frame: pd.DataFrame = field(default_factory=pd.DataFrame)
+    errors: dict[str, str] = field(default_factory=dict)
+    seed: int = 0
+    replications: int = 0
+    seconds: float = 0.0
+    error: str | None = None
+    cancelled: bool = False
+
+
+def _rank_row(name: str, path: Path, base: RunResult, scen: RunResult) -> dict[str, Any]:
+    d = paired_frame(base, scen)
+    row: dict[str, Any] = {"scenario": name, "file": path.name}
+    for measure, stem in RANK_MEASURES:
+        sel = d[(d["measure"] == measure) & (d["period"] != "all")]
+        if sel.empty:
+            raise CaresimError(f"{path.name}: no whole financial year shared with the baseline")
+        r = sel.iloc[-1]
+        for col in _RANK_STATS:
+            row[f"{stem}_{col}"] = r[col]
+        row[f"{stem}_share_lower"] = r["share_lower"]
+    row["replications"] = int(sel.iloc[-1]["n"])
+    return row
+
+
+def rank_scenarios(
+    base: Config,
+    paths: Sequence[Path],
+    *,
+    seed: int,
+    replications: int,
+    cache: RunCache,
+    progress: Progress | None = None,
+    backend: str | None = None,
+) -> Ranking:
+    """Run each saved scenario with the baseline's seed and replications, and rank them.
+
+    Every scenario file is run as it is (:func:`~sim.config.load_config`) with
+    the same seed and replication indices as ``base`` (common random
+    numbers), each run cached as :func:`compute` caches. The frame has one
+    row per scenario that ran: the paired difference from the baseline of
+    total spend and of children looked after in the last financial year both
+    cover in whole (mean, 95% CI, share of replications lower), ranked by each
+    (1 = lowest). A file that does not load or run goes in ``errors``.
+    """
+    if replications < 1 or seed < 0:
+        return Ranking(error="replications must be >= 1 and the seed >= 0")
+    errors: dict[str, str] = {}
+    configs: list[tuple[Path, Config]] = []
+    for path in paths:
+        try:
+            configs.append((path, load_config(path)))
+        except CaresimError as exc:
+            errors[path.name] = str(exc)
+    if progress is not None:
+        progress.set_total(replications * (1 + len(configs)))
+    if backend is None:
+        backend = "process" if replications * base.run.years > 8 else "serial"
+    started = time.perf_counter()
+    rows = []
+    try:
+        b, _ = _run_cached(base, BASELINE, seed, replications, cache, progress, backend)
+        for path, cfg in configs:
+            try:
+                s, _ = _run_cached(cfg, path.stem, seed, replications, cache, progress, backend)
+                rows.append(_rank_row(path.stem, path, b, s))
+            except RunCancelled:
+                raise
+            except CaresimError as exc:
+                errors[path.name] = str(exc)
+    except RunCancelled:
+        return Ranking(errors=errors, seed=seed, replications=replications, cancelled=True)
+    except CaresimError as exc:
+        return Ranking(errors=errors, error=f"the baseline did not run: {exc}")
+    frame = pd.DataFrame(rows)
+    if len(frame):
+        frame = frame.sort_values(["spend_mean", "scenario"], kind="stable").reset_index(drop=True)
+        for _measure, stem in RANK_MEASURES:
+            frame.insert(
+                len(frame.columns), f"{stem}_rank", frame[f"{stem}_mean"].rank(method="min")
+            )
+            frame[f"{stem}_rank"] = frame[f"{stem}_rank"].astype(int)
+    return Ranking(
+        frame=frame,
+        errors=errors,
+        seed=seed,
+        replications=replications,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def rank_table(ranking: Ranking) -> pd.DataFrame:
+    """The ranking formatted to read, lowest total spend first."""
+    rows = []
+    for _, r in ranking.frame.iterrows():
+        row = {"scenario": r["scenario"]}
+        for measure, stem in RANK_MEASURES:
+            style = MEASURES[measure].style
+            what = "total spend" if stem == "spend" else "looked after"
+            low = format_value(r[f"{stem}_ci95_low"], style, signed=True)
+            high = format_value(r[f"{stem}_ci95_high"], style, signed=True)
+            row[f"{what}: rank"] = str(r[f"{stem}_rank"])
+            row[f"{what}: year"] = _year_of(str(r[f"{stem}_period"]))
+            row[f"{what}: difference"] = format_value(r[f"{stem}_mean"], style, signed=True)
+            row[f"{what}: 95% CI"] = f"{low} to {high}"
+            row[f"{what}: lower in"] = f"{r[f'{stem}_share_lower']:.0%}"
+        rows.append(row)
+    return pd.DataFrame(rows)
