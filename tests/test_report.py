@@ -250,9 +250,16 @@ def test_report_of_a_compare_folder(folders, tmp_path: Path) -> None:
         pytest.skip("this caresim has no `compare` command")
     assert code == 0
     text = report.write_report(out).read_text()
-    assert "What changes: more-carers − small-county" in text
-    assert "No time series in these results" in text  # compare keeps summaries only
-    assert len(_imgs(text)) >= 3
+    assert "What changes: More carers from April 2017 − Small county" in text
+    assert "No time series in these results" not in text  # compare keeps the time series
+    assert "Children looked after, base and scenario" in text
+    assert len(_imgs(text)) >= 8
+    ts = pd.read_parquet(out / "timeseries.parquet")
+    assert set(ts["scenario"]) == {"small-county", "more-carers"}
+    assert {"looked_after", "cost_gbp", "in_house_utilisation", "entries", "exits"} <= set(
+        ts["measure"]
+    )
+    assert "higher in 0%" not in text and "% of replications" not in text
 
 
 def test_report_command_writes_the_file_and_says_where(folders, tmp_path, capsys) -> None:
@@ -324,7 +331,7 @@ def test_difference_table_formats_signed_values_with_units() -> None:
     assert table.loc[0, "2017-18"] == "−£1.25m (−£1.30m to −£1.20m)"
     assert report.headlines(diff) == [
         "Total spend (2017-18): £1.25m lower on average (95% CI −£1.30m to −£1.20m); "
-        "the scenario is higher in 0% of replications."
+        "the scenario is lower in every replication."
     ]
 
 

@@ -30,7 +30,13 @@ from matplotlib.figure import Figure
 
 from sim._version import __version__
 from sim.analysis.budgets import budget_frame, budgets_of
-from sim.analysis.comparison import compare, key_table, partial_years, trim_partial
+from sim.analysis.comparison import (
+    compare,
+    key_table,
+    partial_years,
+    share_in_words,
+    trim_partial,
+)
 from sim.analysis.measures import KEY_MEASURES, Measure, format_value, label_of
 from sim.analysis.targets import target_table
 from sim.errors import CaresimError
@@ -126,12 +132,22 @@ def difference_table(
                     "95% CI": ci,
                     "P10 to P90": f"{_fmt(float(r.p10), kind, signed=True)} to "
                     f"{_fmt(float(r.p90), kind, signed=True)}",
-                    "scenario higher in": f"{float(r.share_above_zero):.0%}",
+                    "replications": _share(r._asdict()),
                 }
             )
     if detail:
         return pd.DataFrame(rows)
     return pd.DataFrame(list(wide.values())).fillna("")
+
+
+def _share(row: Mapping[str, Any]) -> str:
+    n = row.get("n")
+    return share_in_words(
+        float(row["mean"]),
+        float(row["share_above_zero"]),
+        None if row.get("share_below_zero") is None else float(row["share_below_zero"]),
+        int(n) if n is not None and n == n else 0,
+    )
 
 
 def headlines(diff: pd.DataFrame, *, measures: Sequence[Measure] = KEY_MEASURES) -> list[str]:
@@ -150,7 +166,7 @@ def headlines(diff: pd.DataFrame, *, measures: Sequence[Measure] = KEY_MEASURES)
                 f"{label.strip()} ({r['period']}): {_fmt(abs(mean), kind, signed=False)}"
                 f"{' points' if kind == 'pct' else ''} {word} on average "
                 f"(95% CI {_fmt(lo, kind, signed=True)} to {_fmt(hi, kind, signed=True)}); "
-                f"the scenario is higher in {float(r['share_above_zero']):.0%} of replications."
+                f"the scenario is {_share(r.to_dict())}."
             )
     return out
 
@@ -739,7 +755,14 @@ def load_report_inputs(
         wanted = base.manifest.get("base_scenario") or base.manifest.get("base")
         names = list(parts)
         first = wanted if isinstance(wanted, str) and wanted in parts else names[0]
-        return parts[first], [parts[n] for n in names if n != first]
+        ordered = [first, *(n for n in names if n != first)]
+        # A compare folder labels scenarios by file name; the report uses each config's name.
+        titles = [parts[n].config.run.name or n for n in ordered]
+        if len(set(titles)) == len(titles):
+            ordered_parts = [_relabel(parts[n], t) for n, t in zip(ordered, titles, strict=True)]
+        else:
+            ordered_parts = [parts[n] for n in ordered]
+        return ordered_parts[0], ordered_parts[1:]
     return base, []
 
 
