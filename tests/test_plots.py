@@ -245,3 +245,33 @@ def test_plots_never_import_pyplot() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# ------------------------------------------------------------ axes and labels
+
+
+def _inside(fig: Figure, artist: object, ax: object) -> bool:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    box = artist.get_window_extent(renderer)  # type: ignore[attr-defined]
+    frame = ax.get_window_extent(renderer)  # type: ignore[attr-defined]
+    return bool(box.y1 <= frame.y1 + 1 and box.y0 >= frame.y0 - 1)
+
+
+def test_over_budget_labels_stay_inside_the_axes_when_far_over(base) -> None:
+    s = base.summary
+    low = float(s[s["measure"] == "cost_total_gbp"]["value"].min())
+    fig = plots.annual_distribution(base, "cost_total_gbp", budget_gbp=0.5 * low)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.texts] == ["100% over", "100% over"]
+    assert all(_inside(fig, t, ax) for t in ax.texts)
+
+
+def test_count_and_money_axes_start_at_zero(base) -> None:
+    assert plots.fan_chart(base, "looked_after").axes[0].get_ylim()[0] == 0
+    assert plots.fan_chart(base, "cost_gbp").axes[0].get_ylim()[0] == 0
+    assert plots.annual_distribution(base, "cost_total_gbp").axes[0].get_ylim()[0] == 0
+    assert plots.annual_distribution(base, "entries").axes[0].get_ylim()[0] == 0

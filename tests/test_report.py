@@ -387,3 +387,32 @@ def test_report_shows_its_charts_in_a_browser(folders, tmp_path: Path) -> None:
     nonwhite = (with_charts < 0.95).any(axis=2)
     nonwhite_bare = (without < 0.95).any(axis=2)
     assert nonwhite.sum() - nonwhite_bare.sum() > 50_000
+
+
+# ------------------------------------------------- summary, layout and print
+
+
+def test_report_opens_with_a_summary_in_words(folders, tmp_path: Path) -> None:
+    text = report.write_report(folders["base"], out=tmp_path / "r.html", budget_gbp=1e6).read_text()
+    short = re.search(r"<p class='summary'>(.*?)</p>", text, re.S)
+    assert short is not None and text.index("class='summary'") < text.index("<h2>")
+    words = short.group(1)
+    assert "In 2017-18, the last full financial year" in words
+    assert "children looked after on 2018-03-31 (P10–P90" in words
+    assert "Total spend in 2017-18 is over its budget of £1.00m in every replication." in words
+
+
+def test_summary_of_a_comparison_names_its_largest_clear_effects(base, scenario) -> None:
+    diff = analysis.compare(analysis.trim_partial(base), analysis.trim_partial(scenario))
+    words = report.summary_in_words(base, [("More carers", diff)])
+    assert 2 <= len(words) <= 4
+    assert words[1].startswith("With More carers, the largest clear effects: ")
+    assert re.search(r"(higher|lower) in (every replication|\d+ of \d+ replications)", words[1])
+
+
+def test_number_cells_do_not_wrap_and_the_page_prints_on_a4(folders, tmp_path: Path) -> None:
+    text = report.write_report(folders["base"], out=tmp_path / "r.html").read_text()
+    assert "table.num td, table.num th { white-space: nowrap; }" in text
+    assert '<table class="dataframe num">' in text
+    css = text[text.index("@media print") :]
+    assert "size: A4" in css and "break-before: page" in css and "details { display: none; }" in css

@@ -176,6 +176,16 @@ def _format_y(ax: Axes, kind: str) -> None:
         ax.yaxis.set_major_formatter(FuncFormatter(lambda x, _p: f"{x:,.0f}"))
 
 
+def _zero_based(ax: Axes, kind: str, *, headroom: float = 0.0) -> None:
+    """Start a count or money axis at zero (levels, not differences), with room on top."""
+    if kind not in {"count", "gbp"}:
+        return
+    low, high = ax.get_ylim()
+    if low < 0 and high <= 0:
+        return
+    ax.set_ylim(min(0.0, low), high * (1 + headroom) if high > 0 else 1.0)
+
+
 def _format_dates(ax: Axes) -> None:
     locator = mdates.AutoDateLocator(minticks=4, maxticks=10)
     ax.xaxis.set_major_locator(locator)
@@ -322,6 +332,7 @@ def fan_chart(
             ax.axhline(reference, color=OKABE_ITO["black"], ls="--", lw=1.2, label=reference_label)
         unit, kind = _unit(measure)
         _format_y(ax, kind)
+        _zero_based(ax, kind)
         _format_dates(ax)
         ax.set_ylabel(ylabel or unit)
         ax.set_title(title or _title(measure, category))
@@ -464,6 +475,7 @@ def annual_distribution(
             raise CaresimError(
                 f"budget_gbp has {len(budgets)} values but there are {len(periods)} years"
             )
+    label_tops: list[float] = []
     with _styled():
         fig, ax = _new(ax)
         width = 0.7 / len(names)
@@ -500,7 +512,9 @@ def annual_distribution(
                 for j, v in enumerate(values):
                     if len(v) and budgets[j] == budgets[j]:  # a NaN budget: none that year
                         over = float(np.mean(v > budgets[j]))
-                        top = float(np.max(v))
+                        # Above the P95 whisker (what is drawn), not the largest value.
+                        top = float(np.percentile(v, 95))
+                        label_tops.append(top)
                         ax.annotate(
                             f"{over:.0%} over",
                             (pos[j], top),
@@ -508,6 +522,7 @@ def annual_distribution(
                             textcoords="offset points",
                             ha="center",
                             fontsize=8,
+                            annotation_clip=False,
                         )
         if budgets is not None:
             xs = np.arange(len(periods))
@@ -523,6 +538,13 @@ def annual_distribution(
         ax.set_xticks(np.arange(len(periods)), periods)
         unit, num = _unit(measure, yearly=True)
         _format_y(ax, num)
+        _zero_based(ax, num)
+        if label_tops:
+            # Room above the highest whisker for its "% over" label (about 8% of the axis).
+            low, high = ax.get_ylim()
+            need = max(label_tops) + 0.1 * (max(label_tops) - low)
+            if need > high:
+                ax.set_ylim(low, need)
         ax.set_xlabel("financial year" if periods and len(periods[0]) == 7 else "period")
         ax.set_ylabel(unit)
         ax.set_title(title or _title(measure))
