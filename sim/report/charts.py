@@ -419,6 +419,29 @@ def placement_mix(
     return fig
 
 
+def _over_labels(
+    ax: Axes, values: Sequence[np.ndarray], pos: np.ndarray, budgets: Sequence[float]
+) -> list[float]:
+    """Write "N% over" above each year's P95 whisker; return the whiskers' heights."""
+    tops = []
+    for j, v in enumerate(values):
+        if len(v) and budgets[j] == budgets[j]:  # a NaN budget: none that year
+            over = float(np.mean(v > budgets[j]))
+            # Above the P95 whisker (what is drawn), not the largest value.
+            top = float(np.percentile(v, 95))
+            tops.append(top)
+            ax.annotate(
+                f"{over:.0%} over",
+                (pos[j], top),
+                xytext=(0, 4),
+                textcoords="offset points",
+                ha="center",
+                fontsize=8,
+                annotation_clip=False,
+            )
+    return tops
+
+
 def annual_distribution(
     data: RunResult | pd.DataFrame,
     measure: str = "cost_total_gbp",
@@ -509,21 +532,7 @@ def annual_distribution(
             if len(names) > 1:
                 ax.plot([], [], color=colour, lw=6, alpha=0.6, label=name)
             if budgets is not None:
-                for j, v in enumerate(values):
-                    if len(v) and budgets[j] == budgets[j]:  # a NaN budget: none that year
-                        over = float(np.mean(v > budgets[j]))
-                        # Above the P95 whisker (what is drawn), not the largest value.
-                        top = float(np.percentile(v, 95))
-                        label_tops.append(top)
-                        ax.annotate(
-                            f"{over:.0%} over",
-                            (pos[j], top),
-                            xytext=(0, 4),
-                            textcoords="offset points",
-                            ha="center",
-                            fontsize=8,
-                            annotation_clip=False,
-                        )
+                label_tops += _over_labels(ax, values, pos, budgets)
         if budgets is not None:
             xs = np.arange(len(periods))
             ax.step(

@@ -39,7 +39,6 @@ from sim.analysis.comparison import (
 )
 from sim.analysis.measures import (
     KEY_MEASURES,
-    MEASURES,
     Measure,
     format_range,
     format_value,
@@ -57,9 +56,9 @@ __all__ = [
     "budget_table",
     "difference_table",
     "headlines",
-    "summary_in_words",
     "load_report_inputs",
     "render_report",
+    "summary_in_words",
     "write_report",
 ]
 
