@@ -186,7 +186,7 @@ def _imgs(text: str) -> list[str]:
 def test_report_embeds_charts_and_tables(folders, tmp_path: Path) -> None:
     path = report.write_report(folders["base"], out=tmp_path / "r.html", budget_gbp=4e6)
     text = path.read_text()
-    assert len(_imgs(text)) == 8
+    assert len(_imgs(text)) == 12  # with spend by type, front door, exits and places
     assert text.count("<table") >= 4
     assert "Key results" in text and "Spend against budget" in text
     assert "replications over budget" in text

@@ -425,6 +425,33 @@ def _single_charts(res: RunResult, budget_gbp: float | None) -> list[str]:
                 alt="utilisation of in-house placement types",
             ),
             _try(
+                plots.capacity_demand,
+                res,
+                caption="Children in each finite in-house placement type (median, P10–P90 "
+                "band) against its places (dashed).",
+                alt="in-house occupancy against capacity",
+            ),
+            _try(
+                plots.front_door,
+                res,
+                caption="The front door each month: referrals, completed assessments and "
+                "child in need and child protection plans started (median, P10–P90 band).",
+                alt="line chart of referrals, assessments and plan starts per month",
+            ),
+            _try(
+                plots.exits_by_route,
+                res,
+                caption="Children leaving care per financial year by route (median of each).",
+                alt="stacked bar chart of exits from care by route",
+            ),
+            _try(
+                plots.spend_by_type,
+                res,
+                caption="Placement spend per financial year by placement type, cash (median "
+                "of each type; fixed and one-off costs of in-house places included).",
+                alt="stacked bar chart of placement spend by type",
+            ),
+            _try(
                 plots.caseload,
                 res,
                 caption="Cases per social worker (case-days / FTE-days) with the caseload "
