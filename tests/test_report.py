@@ -416,3 +416,60 @@ def test_number_cells_do_not_wrap_and_the_page_prints_on_a4(folders, tmp_path: P
     assert '<table class="dataframe num">' in text
     css = text[text.index("@media print") :]
     assert "size: A4" in css and "break-before: page" in css and "details { display: none; }" in css
+
+
+# ------------------------------------------------------------ Excel export
+
+
+@pytest.fixture(scope="module")
+def compare_folder(folders, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("compare") / "cmp"
+    args = ["compare", str(folders["base_toml"]), str(folders["scen_toml"]), "-n", str(REPS)]
+    args += ["--seed", str(SEED), "--out", str(out), "--backend", "serial", "-q"]
+    assert caresim(args) == 0
+    return out
+
+
+def test_excel_of_a_run_has_summary_and_monthly_sheets_with_units(base, tmp_path) -> None:
+    from sim.report.excel import write_excel
+
+    path = write_excel(base, tmp_path / "book.xlsx")
+    sheets = pd.read_excel(path, sheet_name=None)
+    assert list(sheets) == ["Summary", "Monthly"]
+    summary = sheets["Summary"]
+    assert list(summary["financial year"]) == ["2016-17", "2017-18"]
+    column = "Total spend (£ a financial year): median"
+    assert column in summary.columns
+    assert "Children looked after on 31 March (children): P90" in summary.columns
+    s = base.summary
+    spend = s[(s["measure"] == "cost_total_gbp") & (s["period"] == "2017-18")]["value"]
+    assert summary.loc[1, column] == pytest.approx(float(spend.median()))
+    monthly = sheets["Monthly"]
+    assert "Children looked after (children): median" in monthly.columns
+    assert "Spend (£ per month): P10" in monthly.columns
+    assert len(monthly) == 24
+
+
+def test_report_command_writes_a_workbook_of_a_comparison(compare_folder, capsys) -> None:
+    assert caresim(["report", str(compare_folder), "--excel"]) == 0
+    book = compare_folder / "report.xlsx"
+    assert f"Workbook written to {book}" in capsys.readouterr().out
+    sheets = pd.read_excel(book, sheet_name=None)
+    assert list(sheets) == ["Summary", "Monthly", "Comparison"]
+    assert set(sheets["Summary"]["scenario"]) == {"Small county", "More carers from April 2017"}
+    assert set(sheets["Monthly"]["scenario"]) == {"Small county", "More carers from April 2017"}
+    cmp = sheets["Comparison"]
+    assert {"unit", "difference (scenario − base): mean", "difference: 95% CI low"} <= set(
+        cmp.columns
+    )
+    first = cmp[(cmp["measure"] == "Total spend") & (cmp["financial year"] == "2016-17")].iloc[0]
+    # Before the change in April 2017 the paired runs are the same: no difference.
+    assert first["difference (scenario − base): mean"] == 0
+    assert first["unit"] == "£ a financial year"
+    assert first["replications"] == "the same in every replication"
+    diffs = pd.read_csv(compare_folder / "compare.csv")
+    want = diffs[(diffs["measure"] == "cost_total_gbp") & (diffs["period"] == "2017-18")]
+    got = cmp[(cmp["measure"] == "Total spend") & (cmp["financial year"] == "2017-18")]
+    assert float(got["difference (scenario − base): mean"].iloc[0]) == pytest.approx(
+        float(want["mean"].iloc[0])
+    )
