@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import doctest
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -412,7 +413,7 @@ def test_summary_of_a_comparison_names_its_largest_clear_effects(base, scenario)
 
 def test_number_cells_do_not_wrap_and_the_page_prints_on_a4(folders, tmp_path: Path) -> None:
     text = report.write_report(folders["base"], out=tmp_path / "r.html").read_text()
-    assert "table.num td, table.num th { white-space: nowrap; }" in text
+    assert "table.num td { white-space: nowrap; }" in text
     assert '<table class="dataframe num">' in text
     css = text[text.index("@media print") :]
     assert "size: A4" in css and "break-before: page" in css and "details { display: none; }" in css
@@ -473,3 +474,55 @@ def test_report_command_writes_a_workbook_of_a_comparison(compare_folder, capsys
     assert float(got["difference (scenario − base): mean"].iloc[0]) == pytest.approx(
         float(want["mean"].iloc[0])
     )
+
+
+# ------------------------------------- budget chart and compare page, in a browser
+
+DOC_IMAGES = Path(__file__).resolve().parents[1] / "docs" / "images"
+
+
+def _budget_page(text: str) -> str:
+    """The report's head, summary, budget table and budget chart alone, as a page."""
+    head = text[: text.index("<body>") + len("<body>")]
+    short = re.search(r"<p class='summary'>.*?</p>", text, re.S)
+    table = re.search(r"<h3>Spend against budget</h3>.*?</table></div>", text, re.S)
+    chart = re.search(r'<figure><img [^>]*alt="box plot of total spend[^>]*>.*?</figure>', text)
+    assert short and table and chart
+    return head + short.group(0) + table.group(0) + chart.group(0) + "</body></html>"
+
+
+def _small_png(shot: Path, target: Path, height: int) -> None:
+    from PIL import Image
+
+    with Image.open(shot) as image:
+        image.crop((0, 0, image.width, min(height, image.height))).convert("RGB").quantize(
+            colors=64
+        ).save(target, optimize=True)
+
+
+def test_budget_chart_and_compare_page_in_a_browser(folders, compare_folder, tmp_path) -> None:
+    browser = _chromium()
+    if browser is None:
+        pytest.skip("no chromium binary (apt-get install chromium); CI installs it")
+    text = report.write_report(
+        folders["base"], out=tmp_path / "r.html", budget_gbp=11.6e6
+    ).read_text()
+    page = tmp_path / "budget.html"
+    page.write_text(_budget_page(text))
+    budget = _screenshot(browser, page, tmp_path / "budget.png", tmp_path / "p1")
+    # The dashed budget line is vermillion (#D55E00); nothing else on the page is.
+    vermillion = np.array([0xD5, 0x5E, 0x00]) / 255
+    assert (np.abs(budget - vermillion).max(axis=2) < 0.15).sum() > 300
+    cmp = report.write_report(compare_folder, out=tmp_path / "cmp.html")
+    shot = _screenshot(browser, cmp, tmp_path / "cmp.png", tmp_path / "p2")
+    # The summary box (pale blue) at the top, then charts with both scenarios' colours.
+    assert "With More carers from April 2017, the largest clear effects" in cmp.read_text()
+    pale = np.array([0xF6, 0xF9, 0xFC]) / 255
+    assert (np.abs(shot[:400] - pale).max(axis=2) < 0.01).sum() > 20_000
+    blue = np.array([0x00, 0x72, 0xB2]) / 255
+    assert (np.abs(shot - blue).max(axis=2) < 0.3).sum() > 5_000
+    if os.environ.get("CARESIM_DOC_IMAGES"):  # refresh the pictures in docs/analysis.md
+        _small_png(tmp_path / "budget.png", DOC_IMAGES / "report-budget.png", 900)
+        _small_png(tmp_path / "cmp.png", DOC_IMAGES / "report-compare.png", 1700)
+        for name in ("report-budget.png", "report-compare.png"):
+            assert (DOC_IMAGES / name).stat().st_size < 200_000

@@ -83,7 +83,7 @@ figcaption { font-size: 0.85rem; color: #444; }
 .headline { background: #fff8e6; border-left: 4px solid #E69F00; padding: 0.5rem 0.8rem; }
 pre { background: #f7f7f7; padding: 0.6rem; overflow-x: auto; font-size: 0.8rem; }
 details summary { cursor: pointer; font-weight: bold; margin: 0.6rem 0; }
-table.num td, table.num th { white-space: nowrap; }
+table.num td { white-space: nowrap; }
 .wide { overflow-x: auto; }
 .summary { font-size: 1.02rem; background: #f6f9fc; border-left: 4px solid #0072B2;
            padding: 0.6rem 0.9rem; }
@@ -165,6 +165,13 @@ def difference_table(
     return pd.DataFrame(list(wide.values())).fillna("")
 
 
+def _size(difference: float, style: str) -> str:
+    """The size of a difference, unsigned: "£868k", "21.8 percentage points"."""
+    if style == "pct":
+        return f"{100 * abs(difference):.1f} percentage points"
+    return _fmt(abs(difference), style, signed=False)
+
+
 def _share(row: Mapping[str, Any]) -> str:
     n = row.get("n")
     return share_in_words(
@@ -188,8 +195,7 @@ def headlines(diff: pd.DataFrame, *, measures: Sequence[Measure] = KEY_MEASURES)
         if not (lo <= 0 <= hi) and mean == mean:
             word = "higher" if mean > 0 else "lower"
             out.append(
-                f"{label.strip()} ({r['period']}): {_fmt(abs(mean), kind, signed=False)}"
-                f"{' points' if kind == 'pct' else ''} {word} on average "
+                f"{label.strip()} ({r['period']}): {_size(mean, kind)} {word} on average "
                 f"(95% CI {_fmt(lo, kind, signed=True)} to {_fmt(hi, kind, signed=True)}); "
                 f"the scenario is {_share(r.to_dict())}."
             )
@@ -275,10 +281,9 @@ def summary_in_words(
         for _rel, m, r in clear[:2]:
             mean = float(r["mean"])
             word = "higher" if mean > 0 else "lower"
-            unit = " points" if m.style == "pct" else ""
             bits.append(
                 f"{m.label.strip()[0].lower()}{m.label.strip()[1:]} "
-                f"{format_value(abs(mean), m.style)}{unit} {word} in {r['period']} "
+                f"{_size(mean, m.style)} {word} in {r['period']} "
                 f"({_share(r.to_dict())})"
             )
         out.append(f"With {label}, the largest clear effects: " + "; ".join(bits) + ".")
