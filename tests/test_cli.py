@@ -267,3 +267,15 @@ def test_compare_refuses_a_misspelt_measure_before_running(tmp_path, write_toml,
     err = capsys.readouterr().err
     assert "cost_totl_gbp" in err and "cost_total_gbp" in err
     assert not (tmp_path / "c" / "summary.parquet").exists()
+
+
+def test_report_excel_takes_an_optional_path():
+    import argparse
+
+    from sim.cli.analysis import add_report_arguments
+
+    parser = argparse.ArgumentParser()
+    add_report_arguments(parser)
+    assert parser.parse_args(["results/x"]).excel is None
+    assert parser.parse_args(["results/x", "--excel"]).excel == ""  # RESULTS_DIR/report.xlsx
+    assert parser.parse_args(["results/x", "--excel", "book.xlsx"]).excel == "book.xlsx"

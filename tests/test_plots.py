@@ -245,3 +245,93 @@ def test_plots_never_import_pyplot() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# ------------------------------------------------------------ axes and labels
+
+
+def _inside(fig: Figure, artist: object, ax: object) -> bool:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    box = artist.get_window_extent(renderer)  # type: ignore[attr-defined]
+    frame = ax.get_window_extent(renderer)  # type: ignore[attr-defined]
+    return bool(box.y1 <= frame.y1 + 1 and box.y0 >= frame.y0 - 1)
+
+
+def test_over_budget_labels_stay_inside_the_axes_when_far_over(base) -> None:
+    s = base.summary
+    low = float(s[s["measure"] == "cost_total_gbp"]["value"].min())
+    fig = plots.annual_distribution(base, "cost_total_gbp", budget_gbp=0.5 * low)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.texts] == ["100% over", "100% over"]
+    assert all(_inside(fig, t, ax) for t in ax.texts)
+
+
+def test_count_and_money_axes_start_at_zero(base) -> None:
+    assert plots.fan_chart(base, "looked_after").axes[0].get_ylim()[0] == 0
+    assert plots.fan_chart(base, "cost_gbp").axes[0].get_ylim()[0] == 0
+    assert plots.annual_distribution(base, "cost_total_gbp").axes[0].get_ylim()[0] == 0
+    assert plots.annual_distribution(base, "entries").axes[0].get_ylim()[0] == 0
+
+
+# ---------------------------------------------- spend, front door, exits, places
+
+
+def _yearly(base: sim.RunResult, measure: str, keep) -> pd.Series:
+    ts = base.timeseries
+    sel = ts[(ts["measure"] == measure) & ts["category"].astype(str).map(keep)]
+    sel = sel[(sel["date"] >= "2016-04-01") & (sel["date"] < "2017-04-01")]
+    return sel.groupby("replication")["value"].sum()
+
+
+def test_spend_by_type_stacks_placement_spend_per_financial_year(base) -> None:
+    fig = plots.spend_by_type(base)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["2016-17", "2017-18"]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "foster in house" in labels and "staff" not in labels
+    heights = sum(p.get_height() for p in ax.patches if p.get_x() < 0.5)
+    types = set(base.config.placement_types)
+    total = _yearly(
+        base, "cost_gbp", lambda c: c.removesuffix("_fixed").removesuffix("_one_off") in types
+    )
+    # Medians of the parts are close to (not exactly) the median of the total.
+    assert heights == pytest.approx(float(total.median()), rel=0.05)
+
+
+def test_exits_by_route_stacks_routes_per_year(base) -> None:
+    ax = plots.exits_by_route(base).axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "return home" in labels and "all" not in labels
+    assert ax.get_ylabel() == "children per year (median)"
+
+
+def test_front_door_draws_referrals_assessments_and_plan_starts(base) -> None:
+    ax = plots.front_door(base).axes[0]
+    assert [line.get_label() for line in ax.get_lines()] == [
+        "referrals",
+        "assessments completed",
+        "child in need plans started",
+        "child protection plans started",
+    ]
+    ts = base.timeseries
+    refs = ts[ts["measure"] == "referrals"].groupby(["replication", "date"])["value"].sum()
+    assert np.allclose(ax.get_lines()[0].get_ydata(), refs.groupby("date").median().to_numpy())
+    assert ax.get_ylim()[0] == 0
+
+
+def test_capacity_demand_draws_children_and_places_per_finite_type(base) -> None:
+    ax = plots.capacity_demand(base).axes[0]
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert "foster in house: children" in labels and "foster in house: places" in labels
+    places = next(x for x in ax.get_lines() if x.get_label() == "foster in house: places")
+    assert set(np.asarray(places.get_ydata())) == {35}
+
+
+def test_new_charts_need_one_scenario(base, more_carers) -> None:
+    both = pd.concat([base.timeseries.assign(scenario="a"), more_carers.timeseries])
+    with pytest.raises(CaresimError, match="pick one of"):
+        plots.front_door(both)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import doctest
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -186,7 +187,7 @@ def _imgs(text: str) -> list[str]:
 def test_report_embeds_charts_and_tables(folders, tmp_path: Path) -> None:
     path = report.write_report(folders["base"], out=tmp_path / "r.html", budget_gbp=4e6)
     text = path.read_text()
-    assert len(_imgs(text)) == 8
+    assert len(_imgs(text)) == 12  # with spend by type, front door, exits and places
     assert text.count("<table") >= 4
     assert "Key results" in text and "Spend against budget" in text
     assert "replications over budget" in text
@@ -250,9 +251,16 @@ def test_report_of_a_compare_folder(folders, tmp_path: Path) -> None:
         pytest.skip("this caresim has no `compare` command")
     assert code == 0
     text = report.write_report(out).read_text()
-    assert "What changes: more-carers − small-county" in text
-    assert "No time series in these results" in text  # compare keeps summaries only
-    assert len(_imgs(text)) >= 3
+    assert "What changes: More carers from April 2017 − Small county" in text
+    assert "No time series in these results" not in text  # compare keeps the time series
+    assert "Children looked after, base and scenario" in text
+    assert len(_imgs(text)) >= 8
+    ts = pd.read_parquet(out / "timeseries.parquet")
+    assert set(ts["scenario"]) == {"small-county", "more-carers"}
+    assert {"looked_after", "cost_gbp", "in_house_utilisation", "entries", "exits"} <= set(
+        ts["measure"]
+    )
+    assert "higher in 0%" not in text and "% of replications" not in text
 
 
 def test_report_command_writes_the_file_and_says_where(folders, tmp_path, capsys) -> None:
@@ -324,7 +332,7 @@ def test_difference_table_formats_signed_values_with_units() -> None:
     assert table.loc[0, "2017-18"] == "−£1.25m (−£1.30m to −£1.20m)"
     assert report.headlines(diff) == [
         "Total spend (2017-18): £1.25m lower on average (95% CI −£1.30m to −£1.20m); "
-        "the scenario is higher in 0% of replications."
+        "the scenario is lower in every replication."
     ]
 
 
@@ -380,3 +388,141 @@ def test_report_shows_its_charts_in_a_browser(folders, tmp_path: Path) -> None:
     nonwhite = (with_charts < 0.95).any(axis=2)
     nonwhite_bare = (without < 0.95).any(axis=2)
     assert nonwhite.sum() - nonwhite_bare.sum() > 50_000
+
+
+# ------------------------------------------------- summary, layout and print
+
+
+def test_report_opens_with_a_summary_in_words(folders, tmp_path: Path) -> None:
+    text = report.write_report(folders["base"], out=tmp_path / "r.html", budget_gbp=1e6).read_text()
+    short = re.search(r"<p class='summary'>(.*?)</p>", text, re.S)
+    assert short is not None and text.index("class='summary'") < text.index("<h2>")
+    words = short.group(1)
+    assert "In 2017-18, the last full financial year" in words
+    assert "children looked after on 2018-03-31 (P10–P90" in words
+    assert "Total spend in 2017-18 is over its budget of £1.00m in every replication." in words
+
+
+def test_summary_of_a_comparison_names_its_largest_clear_effects(base, scenario) -> None:
+    diff = analysis.compare(analysis.trim_partial(base), analysis.trim_partial(scenario))
+    words = report.summary_in_words(base, [("More carers", diff)])
+    assert 2 <= len(words) <= 4
+    assert words[1].startswith("With More carers, the largest clear effects: ")
+    assert re.search(r"(higher|lower) in (every replication|\d+ of \d+ replications)", words[1])
+
+
+def test_number_cells_do_not_wrap_and_the_page_prints_on_a4(folders, tmp_path: Path) -> None:
+    text = report.write_report(folders["base"], out=tmp_path / "r.html").read_text()
+    assert "table.num td { white-space: nowrap; }" in text
+    assert '<table class="dataframe num">' in text
+    css = text[text.index("@media print") :]
+    assert "size: A4" in css and "break-before: page" in css and "details { display: none; }" in css
+
+
+# ------------------------------------------------------------ Excel export
+
+
+@pytest.fixture(scope="module")
+def compare_folder(folders, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("compare") / "cmp"
+    args = ["compare", str(folders["base_toml"]), str(folders["scen_toml"]), "-n", str(REPS)]
+    args += ["--seed", str(SEED), "--out", str(out), "--backend", "serial", "-q"]
+    assert caresim(args) == 0
+    return out
+
+
+def test_excel_of_a_run_has_summary_and_monthly_sheets_with_units(base, tmp_path) -> None:
+    from sim.report.excel import write_excel
+
+    path = write_excel(base, tmp_path / "book.xlsx")
+    sheets = pd.read_excel(path, sheet_name=None)
+    assert list(sheets) == ["Summary", "Monthly"]
+    summary = sheets["Summary"]
+    assert list(summary["financial year"]) == ["2016-17", "2017-18"]
+    column = "Total spend (£ a financial year): median"
+    assert column in summary.columns
+    assert "Children looked after on 31 March (children): P90" in summary.columns
+    s = base.summary
+    spend = s[(s["measure"] == "cost_total_gbp") & (s["period"] == "2017-18")]["value"]
+    assert summary.loc[1, column] == pytest.approx(float(spend.median()))
+    monthly = sheets["Monthly"]
+    assert "Children looked after (children): median" in monthly.columns
+    assert "Spend (£ per month): P10" in monthly.columns
+    assert len(monthly) == 24
+
+
+def test_report_command_writes_a_workbook_of_a_comparison(compare_folder, capsys) -> None:
+    assert caresim(["report", str(compare_folder), "--excel"]) == 0
+    book = compare_folder / "report.xlsx"
+    assert f"Workbook written to {book}" in capsys.readouterr().out
+    sheets = pd.read_excel(book, sheet_name=None)
+    assert list(sheets) == ["Summary", "Monthly", "Comparison"]
+    assert set(sheets["Summary"]["scenario"]) == {"Small county", "More carers from April 2017"}
+    assert set(sheets["Monthly"]["scenario"]) == {"Small county", "More carers from April 2017"}
+    cmp = sheets["Comparison"]
+    assert {"unit", "difference (scenario − base): mean", "difference: 95% CI low"} <= set(
+        cmp.columns
+    )
+    first = cmp[(cmp["measure"] == "Total spend") & (cmp["financial year"] == "2016-17")].iloc[0]
+    # Before the change in April 2017 the paired runs are the same: no difference.
+    assert first["difference (scenario − base): mean"] == 0
+    assert first["unit"] == "£ a financial year"
+    assert first["replications"] == "the same in every replication"
+    diffs = pd.read_csv(compare_folder / "compare.csv")
+    want = diffs[(diffs["measure"] == "cost_total_gbp") & (diffs["period"] == "2017-18")]
+    got = cmp[(cmp["measure"] == "Total spend") & (cmp["financial year"] == "2017-18")]
+    assert float(got["difference (scenario − base): mean"].iloc[0]) == pytest.approx(
+        float(want["mean"].iloc[0])
+    )
+
+
+# ------------------------------------- budget chart and compare page, in a browser
+
+DOC_IMAGES = Path(__file__).resolve().parents[1] / "docs" / "images"
+
+
+def _budget_page(text: str) -> str:
+    """The report's head, summary, budget table and budget chart alone, as a page."""
+    head = text[: text.index("<body>") + len("<body>")]
+    short = re.search(r"<p class='summary'>.*?</p>", text, re.S)
+    table = re.search(r"<h3>Spend against budget</h3>.*?</table></div>", text, re.S)
+    chart = re.search(r'<figure><img [^>]*alt="box plot of total spend[^>]*>.*?</figure>', text)
+    assert short and table and chart
+    return head + short.group(0) + table.group(0) + chart.group(0) + "</body></html>"
+
+
+def _small_png(shot: Path, target: Path, height: int) -> None:
+    from PIL import Image
+
+    with Image.open(shot) as image:
+        image.crop((0, 0, image.width, min(height, image.height))).convert("RGB").quantize(
+            colors=64
+        ).save(target, optimize=True)
+
+
+def test_budget_chart_and_compare_page_in_a_browser(folders, compare_folder, tmp_path) -> None:
+    browser = _chromium()
+    if browser is None:
+        pytest.skip("no chromium binary (apt-get install chromium); CI installs it")
+    text = report.write_report(
+        folders["base"], out=tmp_path / "r.html", budget_gbp=11.6e6
+    ).read_text()
+    page = tmp_path / "budget.html"
+    page.write_text(_budget_page(text))
+    budget = _screenshot(browser, page, tmp_path / "budget.png", tmp_path / "p1")
+    # The dashed budget line is vermillion (#D55E00); nothing else on the page is.
+    vermillion = np.array([0xD5, 0x5E, 0x00]) / 255
+    assert (np.abs(budget - vermillion).max(axis=2) < 0.15).sum() > 300
+    cmp = report.write_report(compare_folder, out=tmp_path / "cmp.html")
+    shot = _screenshot(browser, cmp, tmp_path / "cmp.png", tmp_path / "p2")
+    # The summary box (pale blue) at the top, then charts with both scenarios' colours.
+    assert "With More carers from April 2017, the largest clear effects" in cmp.read_text()
+    pale = np.array([0xF6, 0xF9, 0xFC]) / 255
+    assert (np.abs(shot[:400] - pale).max(axis=2) < 0.01).sum() > 20_000
+    blue = np.array([0x00, 0x72, 0xB2]) / 255
+    assert (np.abs(shot - blue).max(axis=2) < 0.3).sum() > 5_000
+    if os.environ.get("CARESIM_DOC_IMAGES"):  # refresh the pictures in docs/analysis.md
+        _small_png(tmp_path / "budget.png", DOC_IMAGES / "report-budget.png", 900)
+        _small_png(tmp_path / "cmp.png", DOC_IMAGES / "report-compare.png", 1700)
+        for name in ("report-budget.png", "report-compare.png"):
+            assert (DOC_IMAGES / name).stat().st_size < 200_000

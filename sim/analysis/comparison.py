@@ -50,6 +50,7 @@ __all__ = [
     "reported_window",
     "resolve_period",
     "select_series",
+    "share_in_words",
     "trim_partial",
 ]
 
@@ -174,6 +175,7 @@ def _interval_stats(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
         p50=("difference", "median"),
         p90=("difference", lambda x: x.quantile(0.90)),
         share_above_zero=("difference", lambda x: float((x > 0).mean())),
+        share_below_zero=("difference", lambda x: float((x < 0).mean())),
     )
     n = out["n"].to_numpy(dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -183,6 +185,31 @@ def _interval_stats(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     out["ci95_high"] = out["mean"] + np.where(n > 1, half, np.nan)
     out["relative_change"] = np.where(np.isfinite(rel), rel, np.nan)
     return out.reset_index()
+
+
+def share_in_words(mean: float, higher: float, lower: float | None, n: int) -> str:
+    """How many replications move the way the mean difference does, in plain words.
+
+    ``higher`` and ``lower`` are the shares of replications in which the
+    scenario is above and below the base (``lower`` None: ``1 - higher``).
+
+    >>> share_in_words(-3.0, 0.0, 1.0, 20), share_in_words(2.0, 0.85, 0.15, 20)
+    ('lower in every replication', 'higher in 17 of 20 replications')
+    >>> share_in_words(0.0, 0.0, 0.0, 20)
+    'the same in every replication'
+    """
+    below = 1.0 - higher if lower is None or lower != lower else lower
+    if n <= 0 or (higher == 0 and below == 0) or mean != mean:
+        return "the same in every replication"
+    word, share = ("higher", higher) if mean > 0 else ("lower", below)
+    if mean == 0:
+        word, share = ("higher", higher) if higher >= below else ("lower", below)
+    k = round(share * n)
+    if k >= n:
+        return f"{word} in every replication"
+    if k == 0:
+        return f"{word} in none of the {n} replications"
+    return f"{word} in {k} of {n} replications"
 
 
 def compare(

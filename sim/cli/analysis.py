@@ -124,6 +124,14 @@ def add_report_arguments(p: argparse.ArgumentParser) -> None:
         "its paired differences from RESULTS_DIR",
     )
     p.add_argument("--title", help="heading of the report (default: the config's name)")
+    p.add_argument(
+        "--excel",
+        nargs="?",
+        const="",
+        metavar="PATH",
+        help="also write the statistics to an Excel workbook (summary, monthly series and, "
+        "for a comparison, the paired differences; default RESULTS_DIR/report.xlsx)",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
 
 
@@ -139,6 +147,12 @@ def report_command(args: argparse.Namespace) -> int:
         title=args.title,
     )
     _say(args, f"Report written to {path}")
+    excel = getattr(args, "excel", None)
+    if excel is not None:
+        from sim.report.excel import write_excel
+
+        book = write_excel(args.results, excel or Path(args.results) / "report.xlsx")
+        _say(args, f"Workbook written to {book}")
     return 0
 
 

@@ -27,6 +27,25 @@ from sim.errors import CaresimError
 __all__ = ["compare_command", "sweep_command", "warmup_command"]
 
 
+#: Monthly measures ``caresim compare`` keeps (``timeseries.parquet``), for the report's charts.
+COMPARE_TIMESERIES: tuple[str, ...] = (
+    "looked_after",
+    "looked_after_by_category",
+    "looked_after_by_provider",
+    "cost_gbp",
+    "in_house_utilisation",
+    "in_house_occupancy",
+    "capacity",
+    "caseload_per_fte",
+    "entries",
+    "exits",
+    "referrals",
+    "assessment_outcomes",
+    "cin_starts",
+    "cp_starts",
+)
+
+
 def _labels(paths: Sequence[str]) -> list[str]:
     stems = [Path(p).stem for p in paths]
     if len(set(stems)) == len(stems):
@@ -42,21 +61,32 @@ def _paired_batch(
     backend: Any,
     out: Path,
     what: str,
+    timeseries: tuple[str, ...] = (),
 ) -> Any:
-    """Run every config with the same seed (paired replications) and save the summary."""
-    from sim.experiment.scenarios import run_scenarios
+    """Run every config with the same seed (paired replications) and save the tables.
+
+    The summary goes to ``summary.parquet``; with ``timeseries`` (measure
+    names) those monthly series go to ``timeseries.parquet``, tidy, with a
+    ``scenario`` column.
+    """
+    from sim.experiment.scenarios import run_scenarios_tables
 
     with backend, progress_bar(args, n * len(configs), what) as progress:
-        summary, failures = run_scenarios(
+        summary, series, failures = run_scenarios_tables(
             configs,
             replications=n,
             seed=seed,
             backend=backend,
             chunk_size=args.chunk_size,
+            timeseries=timeseries,
             progress=progress,
         )
     _check_paired(failures)
     summary.to_parquet(out / "summary.parquet", index=False)
+    if timeseries and len(series):
+        for col in ("scenario", "measure", "category"):
+            series[col] = series[col].astype(str)
+        series.to_parquet(out / "timeseries.parquet", index=False)
     return summary
 
 
@@ -102,7 +132,9 @@ def compare_command(args: argparse.Namespace) -> int:
         args,
         f"Comparing {', '.join(labels[1:])} with {labels[0]}: {n} paired replications, seed {seed}",
     )
-    summary = _paired_batch(args, configs, n, seed, backend, out, "compare")
+    summary = _paired_batch(
+        args, configs, n, seed, backend, out, "compare", timeseries=COMPARE_TIMESERIES
+    )
     diffs = paired_stats(summary, labels[0])
     if args.measure:
         diffs = diffs[diffs["measure"].isin(args.measure)]
@@ -133,7 +165,8 @@ def compare_command(args: argparse.Namespace) -> int:
     _say(args, difference_table(diffs, args.measure))
     _say(
         args,
-        f"\nWritten to {out}/ (compare.csv, summary_stats.csv, summary.parquet, manifest.json)",
+        f"\nWritten to {out}/ (compare.csv, summary_stats.csv, summary.parquet, "
+        "timeseries.parquet, manifest.json)",
     )
     return EXIT_OK
 

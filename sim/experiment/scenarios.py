@@ -39,6 +39,7 @@ __all__ = [
     "evaluate",
     "parse_sweep",
     "run_scenarios",
+    "run_scenarios_tables",
     "sweep_grid",
     "sweep_label",
 ]
@@ -59,6 +60,34 @@ def run_scenarios(
     All scenarios' chunks are submitted together, so the workers stay busy
     across scenarios. Returns the combined summary (scenario = the mapping's
     key) in scenario then replication order, and any failures.
+    """
+    summary, _ts, failures = run_scenarios_tables(
+        configs,
+        replications=replications,
+        seed=seed,
+        backend=backend,
+        chunk_size=chunk_size,
+        timeseries=timeseries,
+        progress=progress,
+    )
+    return summary, failures
+
+
+def run_scenarios_tables(
+    configs: Mapping[str, Config],
+    *,
+    replications: int,
+    seed: int,
+    backend: Backend,
+    chunk_size: int | None = None,
+    timeseries: tuple[str, ...] | None = (),
+    progress: Progress | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, list[ReplicationFailure]]:
+    """:func:`run_scenarios`, also returning the monthly time series of every scenario.
+
+    ``timeseries`` names the monthly measures to keep (``()``: none, ``None``:
+    all); the time series is tidy, with a ``scenario`` column, in scenario then
+    replication order.
     """
     if replications < 1:
         raise CaresimError(f"--replications must be >= 1, got {replications}")
@@ -83,7 +112,15 @@ def run_scenarios(
 
     execute(tasks, backend, take)
     summary = pd.concat([sinks[label].summary() for label in configs], ignore_index=True)
-    return summary, sorted(failures, key=lambda f: (f.scenario, f.replication))
+    frames = [t.timeseries for label in configs for t in sinks[label].ordered()]
+    series = (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame(
+            columns=["scenario", "replication", "date", "measure", "category", "value"]
+        )
+    )
+    return summary, series, sorted(failures, key=lambda f: (f.scenario, f.replication))
 
 
 def evaluate(

@@ -53,16 +53,20 @@ __all__ = [
     "OKABE_ITO",
     "PALETTE",
     "annual_distribution",
+    "capacity_demand",
     "caseload",
     "comparison",
     "cost_change",
     "difference_over_time",
+    "exits_by_route",
     "fan_chart",
+    "front_door",
     "optimisation",
     "placement_mix",
     "probability_curve",
     "save",
     "sensitivity",
+    "spend_by_type",
     "utilisation",
 ]
 
@@ -174,6 +178,16 @@ def _format_y(ax: Axes, kind: str) -> None:
     elif kind == "count":
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.yaxis.set_major_formatter(FuncFormatter(lambda x, _p: f"{x:,.0f}"))
+
+
+def _zero_based(ax: Axes, kind: str, *, headroom: float = 0.0) -> None:
+    """Start a count or money axis at zero (levels, not differences), with room on top."""
+    if kind not in {"count", "gbp"}:
+        return
+    high = ax.get_ylim()[1]
+    if ax.dataLim.y0 < 0:
+        return  # the data go below zero (a saving, a difference): keep the automatic limits
+    ax.set_ylim(0.0, high * (1 + headroom) if high > 0 else 1.0)
 
 
 def _format_dates(ax: Axes) -> None:
@@ -322,6 +336,7 @@ def fan_chart(
             ax.axhline(reference, color=OKABE_ITO["black"], ls="--", lw=1.2, label=reference_label)
         unit, kind = _unit(measure)
         _format_y(ax, kind)
+        _zero_based(ax, kind)
         _format_dates(ax)
         ax.set_ylabel(ylabel or unit)
         ax.set_title(title or _title(measure, category))
@@ -408,6 +423,29 @@ def placement_mix(
     return fig
 
 
+def _over_labels(
+    ax: Axes, values: Sequence[np.ndarray], pos: np.ndarray, budgets: Sequence[float]
+) -> list[float]:
+    """Write "N% over" above each year's P95 whisker; return the whiskers' heights."""
+    tops = []
+    for j, v in enumerate(values):
+        if len(v) and budgets[j] == budgets[j]:  # a NaN budget: none that year
+            over = float(np.mean(v > budgets[j]))
+            # Above the P95 whisker (what is drawn), not the largest value.
+            top = float(np.percentile(v, 95))
+            tops.append(top)
+            ax.annotate(
+                f"{over:.0%} over",
+                (pos[j], top),
+                xytext=(0, 4),
+                textcoords="offset points",
+                ha="center",
+                fontsize=8,
+                annotation_clip=False,
+            )
+    return tops
+
+
 def annual_distribution(
     data: RunResult | pd.DataFrame,
     measure: str = "cost_total_gbp",
@@ -464,6 +502,7 @@ def annual_distribution(
             raise CaresimError(
                 f"budget_gbp has {len(budgets)} values but there are {len(periods)} years"
             )
+    label_tops: list[float] = []
     with _styled():
         fig, ax = _new(ax)
         width = 0.7 / len(names)
@@ -497,18 +536,7 @@ def annual_distribution(
             if len(names) > 1:
                 ax.plot([], [], color=colour, lw=6, alpha=0.6, label=name)
             if budgets is not None:
-                for j, v in enumerate(values):
-                    if len(v) and budgets[j] == budgets[j]:  # a NaN budget: none that year
-                        over = float(np.mean(v > budgets[j]))
-                        top = float(np.max(v))
-                        ax.annotate(
-                            f"{over:.0%} over",
-                            (pos[j], top),
-                            xytext=(0, 4),
-                            textcoords="offset points",
-                            ha="center",
-                            fontsize=8,
-                        )
+                label_tops += _over_labels(ax, values, pos, budgets)
         if budgets is not None:
             xs = np.arange(len(periods))
             ax.step(
@@ -523,6 +551,13 @@ def annual_distribution(
         ax.set_xticks(np.arange(len(periods)), periods)
         unit, num = _unit(measure, yearly=True)
         _format_y(ax, num)
+        _zero_based(ax, num)
+        if label_tops:
+            # Room above the highest whisker for its "% over" label (about 8% of the axis).
+            low, high = ax.get_ylim()
+            need = max(label_tops) + 0.1 * (max(label_tops) - low)
+            if need > high:
+                ax.set_ylim(low, need)
         ax.set_xlabel("financial year" if periods and len(periods[0]) == 7 else "period")
         ax.set_ylabel(unit)
         ax.set_title(title or _title(measure))
@@ -600,6 +635,233 @@ def utilisation(
         ax.set_title("In-house utilisation (median, P10–P90 band)")
         if drawn:
             ax.legend(loc="lower left")
+    return fig
+
+
+# ------------------------------------------------- flows, spend and places
+
+
+def _one_scenario(ts: pd.DataFrame, scenario: str | None, what: str) -> pd.DataFrame:
+    names = _scenarios(ts, scenario)
+    if len(names) > 1:
+        raise CaresimError(
+            f"{what} draws one scenario; pick one of {', '.join(names)} with scenario="
+        )
+    return _of_scenario(ts, names[0])
+
+
+def _fy(dates: pd.Series) -> pd.Series:
+    d = pd.to_datetime(dates)
+    start = np.where(d.dt.month >= 4, d.dt.year, d.dt.year - 1)
+    return pd.Series([f"{y}-{(y + 1) % 100:02d}" for y in start], index=dates.index)
+
+
+def _yearly_median(sel: pd.DataFrame, group: pd.Series) -> pd.DataFrame:
+    """Sum each replication's months per financial year and group; median across replications.
+
+    Returns financial years as rows and groups as columns. Only whole
+    financial years (12 months) are kept.
+    """
+    frame = sel.assign(year=_fy(sel["date"]).to_numpy(), group=group.to_numpy())
+    months = frame.groupby("year")["date"].nunique()
+    whole = months[months >= 12].index
+    frame = frame[frame["year"].isin(whole)]
+    if frame.empty:
+        raise CaresimError("no whole financial year in the time series")
+    sums = frame.groupby(["year", "group", "replication"], observed=True)["value"].sum()
+    return sums.groupby(["year", "group"], observed=True).median().unstack(fill_value=0.0)
+
+
+def _stacked_bars(ax: Axes, table: pd.DataFrame) -> None:
+    bottom = np.zeros(len(table))
+    x = np.arange(len(table))
+    for i, col in enumerate(table.columns):
+        values = table[col].to_numpy(dtype=float)
+        ax.bar(
+            x,
+            values,
+            0.7,
+            bottom=bottom,
+            color=PALETTE[i % len(PALETTE)],
+            label=str(col).replace("_", " "),
+            edgecolor="white",
+            lw=0.5,
+        )
+        bottom += values
+    ax.set_xticks(x, [str(y) for y in table.index])
+    ax.set_xlabel("financial year")
+    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
+
+
+def _largest(table: pd.DataFrame, keep: int) -> pd.DataFrame:
+    """The ``keep`` largest columns, in size order, and the rest summed as "other"."""
+    order = table.sum().sort_values(ascending=False).index
+    table = table[order]
+    table = table.loc[:, table.sum() > 0]
+    if table.shape[1] <= keep:
+        return table
+    head = table.iloc[:, :keep].copy()
+    head["other"] = table.iloc[:, keep:].sum(axis=1)
+    return head
+
+
+def spend_by_type(
+    data: RunResult | pd.DataFrame,
+    *,
+    scenario: str | None = None,
+    keep: int = 8,
+    title: str | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """Placement spend per financial year, stacked by placement type (cash, median).
+
+    Each type's fixed and one-off costs (``foster_in_house_fixed``, ...) count
+    with it. Each band is the median across replications of that type's
+    spend; the ``keep`` largest types are drawn and the rest summed as "other".
+    With a RunResult the placement types come from its config; with a
+    DataFrame every ``cost_gbp`` category that is not an allowance, staff or a
+    front-door service counts.
+    """
+    ts = _one_scenario(_timeseries(data), scenario, "spend_by_type")
+    sel = ts[(ts["measure"] == "cost_gbp") & (ts["category"].astype(str) != "all")]
+    cats = sel["category"].astype(str)
+    base = cats.str.replace(r"_(fixed|one_off)$", "", regex=True)
+    if isinstance(data, RunResult):
+        types = set(data.config.placement_types)
+    else:
+        others = {"assessment", "cin_plan", "cp_plan", "early_help", "s47_enquiry", "staff"}
+        types = {c for c in base if not c.startswith(("allowance_", "edge_of_care"))} - others
+        types -= {"leaving_care", "staying_put"}
+    mask = base.isin(types)
+    if not mask.any():
+        raise CaresimError("no placement spend (cost_gbp by placement type) in the time series")
+    table = _largest(_yearly_median(sel[mask], base[mask]), keep)
+    with _styled():
+        fig, ax = _new(ax)
+        _stacked_bars(ax, table)
+        _format_y(ax, "gbp")
+        ax.set_ylabel("£ per financial year (median)")
+        ax.set_title(title or "Placement spend by placement type")
+    return fig
+
+
+def exits_by_route(
+    data: RunResult | pd.DataFrame,
+    *,
+    scenario: str | None = None,
+    title: str | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """Children leaving care per financial year, stacked by route (median of each route)."""
+    ts = _one_scenario(_timeseries(data), scenario, "exits_by_route")
+    sel = ts[(ts["measure"] == "exits") & (ts["category"].astype(str) != "all")]
+    if sel.empty:
+        raise CaresimError("no exits by route in the time series")
+    table = _largest(_yearly_median(sel, sel["category"].astype(str)), 8)
+    with _styled():
+        fig, ax = _new(ax)
+        _stacked_bars(ax, table)
+        _format_y(ax, "count")
+        ax.set_ylabel("children per year (median)")
+        ax.set_title(title or "Children leaving care by route")
+    return fig
+
+
+#: The front door's monthly flows: (measure, label); categories are summed.
+_FRONT_DOOR: tuple[tuple[str, str], ...] = (
+    ("referrals", "referrals"),
+    ("assessment_outcomes", "assessments completed"),
+    ("cin_starts", "child in need plans started"),
+    ("cp_starts", "child protection plans started"),
+)
+
+
+def front_door(
+    data: RunResult | pd.DataFrame,
+    *,
+    scenario: str | None = None,
+    title: str | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """Referrals, assessments and CIN and CP plan starts per month: median and P10–P90."""
+    ts = _one_scenario(_timeseries(data), scenario, "front_door")
+    with _styled():
+        fig, ax = _new(ax)
+        drawn = 0
+        for i, (measure, label) in enumerate(_FRONT_DOOR):
+            sel = ts[(ts["measure"] == measure) & (ts["category"].astype(str) != "all")]
+            if sel.empty:
+                sel = ts[ts["measure"] == measure]
+            if sel.empty:
+                continue
+            total = sel.groupby(["replication", "date"], observed=True)["value"].sum()
+            q = _quantiles(total.reset_index(), (0.1, 0.5, 0.9))
+            x = q.index.to_numpy()
+            colour = PALETTE[i % len(PALETTE)]
+            ax.fill_between(x, q[0.1], q[0.9], color=colour, alpha=0.2, lw=0)
+            ax.plot(x, q[0.5], color=colour, lw=2, label=label)
+            drawn += 1
+        if not drawn:
+            raise CaresimError("no front-door series (referrals, ...) in the time series")
+        _format_y(ax, "count")
+        _zero_based(ax, "count")
+        _format_dates(ax)
+        ax.set_ylabel("children per month")
+        ax.set_title(title or "The front door (median, P10–P90 band)")
+        ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
+    return fig
+
+
+def capacity_demand(
+    data: RunResult | pd.DataFrame,
+    *,
+    scenario: str | None = None,
+    title: str | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """Children in each finite in-house type against its places, at month end.
+
+    Solid lines are the median occupancy with a P10–P90 band; dashed lines of
+    the same colour are the places (capacity). A type with no places in the
+    run is left out.
+    """
+    ts = _one_scenario(_timeseries(data), scenario, "capacity_demand")
+    occ = ts[ts["measure"] == "in_house_occupancy"]
+    cap = ts[ts["measure"] == "capacity"]
+    if occ.empty or cap.empty:
+        raise CaresimError("no in_house_occupancy and capacity series in the time series")
+    types = [t for t in dict.fromkeys(cap["category"].astype(str)) if t != "all"]
+    with _styled():
+        fig, ax = _new(ax)
+        drawn = 0
+        for t in types:
+            places = cap[cap["category"].astype(str) == t]
+            if float(places["value"].max()) <= 0:
+                continue
+            colour = PALETTE[drawn % len(PALETTE)]
+            q = _quantiles(occ[occ["category"].astype(str) == t], (0.1, 0.5, 0.9))
+            x = q.index.to_numpy()
+            ax.fill_between(x, q[0.1], q[0.9], color=colour, alpha=0.2, lw=0)
+            ax.plot(x, q[0.5], color=colour, lw=2, label=f"{t.replace('_', ' ')}: children")
+            c = _quantiles(places, (0.5,))
+            ax.plot(
+                c.index.to_numpy(),
+                c[0.5],
+                color=colour,
+                lw=1.3,
+                ls="--",
+                drawstyle="steps-post",
+                label=f"{t.replace('_', ' ')}: places",
+            )
+            drawn += 1
+        if not drawn:
+            raise CaresimError("no finite in-house placement type with places")
+        _format_y(ax, "count")
+        _zero_based(ax, "count", headroom=0.05)
+        _format_dates(ax)
+        ax.set_ylabel("children / places")
+        ax.set_title(title or "In-house places and the children in them")
+        ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
     return fig
 
 

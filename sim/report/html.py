@@ -30,8 +30,20 @@ from matplotlib.figure import Figure
 
 from sim._version import __version__
 from sim.analysis.budgets import budget_frame, budgets_of
-from sim.analysis.comparison import compare, key_table, partial_years, trim_partial
-from sim.analysis.measures import KEY_MEASURES, Measure, format_value, label_of
+from sim.analysis.comparison import (
+    compare,
+    key_table,
+    partial_years,
+    share_in_words,
+    trim_partial,
+)
+from sim.analysis.measures import (
+    KEY_MEASURES,
+    Measure,
+    format_range,
+    format_value,
+    label_of,
+)
 from sim.analysis.targets import target_table
 from sim.errors import CaresimError
 from sim.report import charts as plots
@@ -46,6 +58,7 @@ __all__ = [
     "headlines",
     "load_report_inputs",
     "render_report",
+    "summary_in_words",
     "write_report",
 ]
 
@@ -70,6 +83,24 @@ figcaption { font-size: 0.85rem; color: #444; }
 .headline { background: #fff8e6; border-left: 4px solid #E69F00; padding: 0.5rem 0.8rem; }
 pre { background: #f7f7f7; padding: 0.6rem; overflow-x: auto; font-size: 0.8rem; }
 details summary { cursor: pointer; font-weight: bold; margin: 0.6rem 0; }
+table.num td { white-space: nowrap; }
+.wide { overflow-x: auto; }
+.summary { font-size: 1.02rem; background: #f6f9fc; border-left: 4px solid #0072B2;
+           padding: 0.6rem 0.9rem; }
+@media print {
+  @page { size: A4; margin: 15mm 12mm; }
+  body { max-width: none; margin: 0; padding: 0; font-size: 9.5pt; }
+  h2 { break-before: page; page-break-before: always; margin-top: 0; }
+  h1 + .sub + .summary + h2, .summary + h2 { break-before: auto; page-break-before: auto; }
+  h2, h3 { break-after: avoid; page-break-after: avoid; }
+  figure, table, .headline, .summary { break-inside: avoid; page-break-inside: avoid; }
+  figure img { border: none; max-height: 120mm; }
+  details > summary { display: none; }
+  details { display: none; }
+  .wide { overflow: visible; }
+  table { font-size: 7.5pt; }
+  a { color: inherit; text-decoration: none; }
+}
 """
 
 _DPI = 110
@@ -126,12 +157,29 @@ def difference_table(
                     "95% CI": ci,
                     "P10 to P90": f"{_fmt(float(r.p10), kind, signed=True)} to "
                     f"{_fmt(float(r.p90), kind, signed=True)}",
-                    "scenario higher in": f"{float(r.share_above_zero):.0%}",
+                    "replications": _share(r._asdict()),
                 }
             )
     if detail:
         return pd.DataFrame(rows)
     return pd.DataFrame(list(wide.values())).fillna("")
+
+
+def _size(difference: float, style: str) -> str:
+    """The size of a difference, unsigned: "£868k", "21.8 percentage points"."""
+    if style == "pct":
+        return f"{100 * abs(difference):.1f} percentage points"
+    return _fmt(abs(difference), style, signed=False)
+
+
+def _share(row: Mapping[str, Any]) -> str:
+    n = row.get("n")
+    return share_in_words(
+        float(row["mean"]),
+        float(row["share_above_zero"]),
+        None if row.get("share_below_zero") is None else float(row["share_below_zero"]),
+        int(n) if n is not None and n == n else 0,
+    )
 
 
 def headlines(diff: pd.DataFrame, *, measures: Sequence[Measure] = KEY_MEASURES) -> list[str]:
@@ -147,12 +195,99 @@ def headlines(diff: pd.DataFrame, *, measures: Sequence[Measure] = KEY_MEASURES)
         if not (lo <= 0 <= hi) and mean == mean:
             word = "higher" if mean > 0 else "lower"
             out.append(
-                f"{label.strip()} ({r['period']}): {_fmt(abs(mean), kind, signed=False)}"
-                f"{' points' if kind == 'pct' else ''} {word} on average "
+                f"{label.strip()} ({r['period']}): {_size(mean, kind)} {word} on average "
                 f"(95% CI {_fmt(lo, kind, signed=True)} to {_fmt(hi, kind, signed=True)}); "
-                f"the scenario is higher in {float(r['share_above_zero']):.0%} of replications."
+                f"the scenario is {_share(r.to_dict())}."
             )
     return out
+
+
+def _last_stat(res: RunResult, measure: str) -> tuple[str, float, float, float] | None:
+    """(period, median, P10, P90) of ``measure`` in the last full year, or None."""
+    st = trim_partial(res).summary_stats()
+    sel = st[(st["measure"] == measure) & (st["period"].astype(str) != "all")]
+    if sel.empty:
+        return None
+    r = sel.iloc[-1]
+    return str(r["period"]), float(r["p50"]), float(r["p10"]), float(r["p90"])
+
+
+def summary_in_words(
+    result: RunResult,
+    comparisons: Sequence[tuple[str, pd.DataFrame]] = (),
+    *,
+    budget_gbp: float | None = None,
+) -> list[str]:
+    """Two to four plain sentences for the top of a report.
+
+    The median (P10–P90) of children looked after and of total spend in the
+    last full financial year; with a budget, how many replications overspend
+    it; for each comparison (label, :func:`compare` table) its largest clear
+    effects (95% CI of the mean difference clear of zero), biggest relative
+    change first.
+    """
+    out: list[str] = []
+    lac = _last_stat(result, "looked_after")
+    cost = _last_stat(result, "cost_total_gbp")
+    if lac is not None and cost is not None:
+        out.append(
+            f"In {cost[0]}, the last full financial year, the model gives a median of "
+            f"{format_value(lac[1], 'count')} children looked after on {lac[0]} "
+            f"(P10–P90 {format_range(lac[2], lac[3], 'count')}) and total spend of "
+            f"{format_value(cost[1], 'gbp')} (P10–P90 {format_range(cost[2], cost[3], 'gbp')})."
+        )
+    budgets = budgets_of(result, flat_total_gbp=budget_gbp)
+    total_budget = budgets.get("cost_total_gbp") if budgets else None
+    if cost is not None and total_budget:
+        amount = total_budget.get(cost[0]) if isinstance(total_budget, Mapping) else None
+        s = trim_partial(result).summary
+        values = s[(s["measure"] == "cost_total_gbp") & (s["period"].astype(str) == cost[0])][
+            "value"
+        ]
+        if amount is not None and amount == amount and len(values):
+            over = int((values > float(amount)).sum())
+            n = len(values)
+            share = (
+                "every replication"
+                if over == n
+                else "no replication"
+                if over == 0
+                else f"{over} of {n} replications"
+            )
+            out.append(
+                f"Total spend in {cost[0]} is over its budget of "
+                f"{format_value(float(amount), 'gbp')} in {share}."
+            )
+    for label, diff in comparisons:
+        clear = []
+        for m in KEY_MEASURES:
+            sel = diff[(diff["measure"] == m.name) & (diff["period"].astype(str) != "all")]
+            if sel.empty:
+                continue
+            r = sel.iloc[-1]
+            lo, hi, mean = float(r["ci95_low"]), float(r["ci95_high"]), float(r["mean"])
+            if lo <= 0 <= hi or mean != mean:
+                continue
+            rel = abs(float(r.get("relative_change", float("nan"))))
+            clear.append((rel if rel == rel else 0.0, m, r))
+        clear.sort(key=lambda x: -x[0])
+        if not clear:
+            out.append(
+                f"{label} makes no clear difference to the key measures in the last year "
+                "(every 95% CI includes zero)."
+            )
+            continue
+        bits = []
+        for _rel, m, r in clear[:2]:
+            mean = float(r["mean"])
+            word = "higher" if mean > 0 else "lower"
+            bits.append(
+                f"{m.label.strip()[0].lower()}{m.label.strip()[1:]} "
+                f"{_size(mean, m.style)} {word} in {r['period']} "
+                f"({_share(r.to_dict())})"
+            )
+        out.append(f"With {label}, the largest clear effects: " + "; ".join(bits) + ".")
+    return out[:4]
 
 
 def budget_table(
@@ -199,10 +334,13 @@ def _headline_list(diff: pd.DataFrame) -> str:
     )
 
 
-def _table(frame: pd.DataFrame, cls: str = "") -> str:
+def _table(frame: pd.DataFrame, cls: str = "num") -> str:
+    # Number cells do not wrap mid-figure ("£32.4m (£31.2m–£32.9m)" stays on one line);
+    # a table wider than the page scrolls on screen instead.
     if frame.empty:
         return "<p><em>No rows.</em></p>"
-    return frame.to_html(index=False, border=0, classes=cls or None, escape=True, na_rep="")
+    body = frame.to_html(index=False, border=0, classes=cls or None, escape=True, na_rep="")
+    return f"<div class='wide'>{body}</div>"
 
 
 def _targets(res: RunResult) -> list[str]:
@@ -290,6 +428,33 @@ def _single_charts(res: RunResult, budget_gbp: float | None) -> list[str]:
                 res,
                 caption="Occupied share of in-house places (place-days), median and P10–P90.",
                 alt="utilisation of in-house placement types",
+            ),
+            _try(
+                plots.capacity_demand,
+                res,
+                caption="Children in each finite in-house placement type (median, P10–P90 "
+                "band) against its places (dashed).",
+                alt="in-house occupancy against capacity",
+            ),
+            _try(
+                plots.front_door,
+                res,
+                caption="The front door each month: referrals, completed assessments and "
+                "child in need and child protection plans started (median, P10–P90 band).",
+                alt="line chart of referrals, assessments and plan starts per month",
+            ),
+            _try(
+                plots.exits_by_route,
+                res,
+                caption="Children leaving care per financial year by route (median of each).",
+                alt="stacked bar chart of exits from care by route",
+            ),
+            _try(
+                plots.spend_by_type,
+                res,
+                caption="Placement spend per financial year by placement type, cash (median "
+                "of each type; fixed and one-off costs of in-house places included).",
+                alt="stacked bar chart of placement spend by type",
             ),
             _try(
                 plots.caseload,
@@ -641,8 +806,16 @@ def render_report(
         f"from {result.config.run.start_date} for {result.config.run.years:g} years. "
         f"caresim {html.escape(str(result.manifest.get('caresim_version', __version__)))}.</p>",
     ]
-    for label, other in labelled[1:]:
-        diff = compare(trim_partial(result), trim_partial(other))
+    diffs = [
+        (label, other, compare(trim_partial(result), trim_partial(other)))
+        for label, other in labelled[1:]
+    ]
+    words = summary_in_words(result, [(label, d) for label, _o, d in diffs], budget_gbp=budget_gbp)
+    if words:
+        parts.append(
+            "<p class='summary'><strong>In short.</strong> " + html.escape(" ".join(words)) + "</p>"
+        )
+    for label, other, diff in diffs:
         parts += [
             f"<h2>What changes: {html.escape(label)} − {html.escape(base_label)}</h2>",
             _changes(result, other),
@@ -739,7 +912,14 @@ def load_report_inputs(
         wanted = base.manifest.get("base_scenario") or base.manifest.get("base")
         names = list(parts)
         first = wanted if isinstance(wanted, str) and wanted in parts else names[0]
-        return parts[first], [parts[n] for n in names if n != first]
+        ordered = [first, *(n for n in names if n != first)]
+        # A compare folder labels scenarios by file name; the report uses each config's name.
+        titles = [parts[n].config.run.name or n for n in ordered]
+        if len(set(titles)) == len(titles):
+            ordered_parts = [_relabel(parts[n], t) for n, t in zip(ordered, titles, strict=True)]
+        else:
+            ordered_parts = [parts[n] for n in ordered]
+        return ordered_parts[0], ordered_parts[1:]
     return base, []
 
 
