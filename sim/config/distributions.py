@@ -16,11 +16,13 @@ import math
 from bisect import bisect_right
 from itertools import pairwise
 from statistics import NormalDist
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy import special
+
+from sim.config.strict import check_numbers
 
 __all__ = [
     "Choice",
@@ -45,6 +47,11 @@ _gammaincinv = special.gammaincinv
 
 class _Dist(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _strict_numbers(cls, data: Any) -> Any:
+        return check_numbers(cls, data)
 
     maximum: float | None = Field(
         default=None, gt=0, description="Optional cap applied to every draw (same unit)."

@@ -13,6 +13,7 @@ replaces the base's. Paths in ``extends`` are relative to the file naming them.
 from __future__ import annotations
 
 import copy
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -256,6 +257,9 @@ def _holds_tables(value: Any) -> bool:
     )
 
 
+_STRICT_MSG = re.compile(r"^(\w+): expected a number")
+
+
 def config_from_dict(data: Mapping[str, Any], *, source: str = "<config>") -> Config:
     """Validate a plain dict (as read from TOML) into a :class:`Config`.
 
@@ -286,7 +290,13 @@ def config_from_dict(data: Mapping[str, Any], *, source: str = "<config>") -> Co
             elif err["type"] == "missing":
                 msg = "required key is missing"
             value = err.get("input")
-            if not err["loc"]:
+            strict = _STRICT_MSG.match(msg)
+            if strict and isinstance(value, Mapping) and strict.group(1) in value:
+                # A number given as text (see sim.config.strict): name the key itself.
+                name = strict.group(1)
+                key = f"{key}.{name}" if err["loc"] else name
+                msg, value = msg[len(name) + 2 :], value[name]
+            if not err["loc"] and not strict:
                 # A rule across the whole config; its message names the keys.
                 line = msg
             elif err["type"] == "missing" or _holds_tables(value):

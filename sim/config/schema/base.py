@@ -6,14 +6,17 @@ The base model, the category and route names, and the share and band checks.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     field_validator,
+    model_validator,
 )
+
+from sim.config.strict import check_numbers
 
 Category = Literal[
     "placed_with_parents",
@@ -56,6 +59,11 @@ _SHARE_TOL = 1e-6
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _strict_numbers(cls, data: Any) -> Any:
+        return check_numbers(cls, data)
 
 
 def _check_sum(shares: dict[str, float] | list[float], what: str) -> None:
