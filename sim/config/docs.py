@@ -132,7 +132,17 @@ Conventions:
   file, the dotted key path, the value and what was expected, e.g.
   `x.toml: invalid config: placement_types.foster_in_house.capacity = -3: schedule values
   must be >= 0, got -3.0`.
-- Numbers must be finite (`inf` and `nan` are rejected); integers are accepted for numbers.
+- Numbers must be finite (`inf` and `nan` are rejected); integers are accepted for numbers,
+  but text (`"0.12"`) and booleans are not.
+- Every number has plausible bounds that no real council reaches, so that a typing slip
+  (`1e308`, `10**25`) is an error rather than a run that overflows or never ends: counts
+  (children, cases, places) at most 10,000,000; rates per year at most 10,000,000; weekly
+  costs at most £1,000,000, daily costs and grants £150,000, costs a year per place or FTE
+  £50,000,000, one-off costs £10,000,000; multipliers and elasticities at most 100;
+  `breakdown_per_year` at most 365; `fte` above 0 and at most 1,000,000; the start date in
+  1990–2100, `run.years` from 1/12 to 50 and `run.warmup_days` at most 3,650;
+  distributions' means, medians, scales, values and caps at most 10,000,000, a gamma `cv`
+  from 0.01 to 10 and a Weibull `shape` from 0.1 to 20. The tables below give each key's range.
 """
 
 _FILES = """\

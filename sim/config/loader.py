@@ -122,9 +122,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
     """Read and parse one TOML file; every failure is a :class:`ConfigError` naming it."""
     try:
         if path.is_dir():
-            raise ConfigError(
-                f"{path}: is a folder, expected a TOML config file", path=str(path)
-            )
+            raise ConfigError(f"{path}: is a folder, expected a TOML config file", path=str(path))
         raw = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found", path=str(path)) from None

@@ -26,7 +26,7 @@ def _problem(tp: Any, value: Any, where: str = "") -> str | None:
     """Why ``value`` does not fit the number slots of ``tp``, or None."""
     origin = get_origin(tp)
     if _numeric(tp):
-        if isinstance(value, bool) or isinstance(value, str | bytes):
+        if isinstance(value, bool | str | bytes):
             return f"expected a number{where}, got {type(value).__name__} {value!r}"
         return None
     if origin in (Union, types.UnionType):
@@ -40,7 +40,7 @@ def _problem(tp: Any, value: Any, where: str = "") -> str | None:
     if origin in (tuple, list) and isinstance(value, list | tuple):
         args = get_args(tp)
         inner = args[0] if args else None
-        if len(args) == 2 and args[1] is Ellipsis or origin is list:
+        if (len(args) == 2 and args[1] is Ellipsis) or origin is list:
             for i, item in enumerate(value):
                 p = _problem(inner, item, f" at [{i}]")
                 if p:
