@@ -136,7 +136,8 @@ Conventions:
   but text (`"0.12"`) and booleans are not.
 - Every number has plausible bounds that no real council reaches, so that a typing slip
   (`1e308`, `10**25`) is an error rather than a run that overflows or never ends: counts
-  (children, cases, places) at most 10,000,000; rates per year at most 10,000,000; weekly
+  (children, cases, places) at most 1,000,000 and rates per year (referrals, arrivals)
+  at most 2,000,000 (England as a whole has ~650,000 referrals a year); weekly
   costs at most £1,000,000, daily costs and grants £150,000, costs a year per place or FTE
   £50,000,000, one-off costs £10,000,000; multipliers and elasticities at most 100;
   `breakdown_per_year` at most 365; `fte` above 0 and at most 1,000,000; the start date in

@@ -58,8 +58,8 @@ _SHARE_TOL = 1e-6
 
 # Plausible bounds: limits no real council reaches, which keep every run finite and
 # quick (a value beyond them is a typing slip, not a scenario).
-MAX_COUNT = 10_000_000  # children, cases, places: England has about 12 million children
-MAX_RATE_PER_YEAR = 10_000_000.0  # referrals, arrivals, re-referrals a year
+MAX_COUNT = 1_000_000  # children, cases, places: England has ~400k children in need, 83k in care
+MAX_RATE_PER_YEAR = 2_000_000.0  # referrals, arrivals, re-referrals a year: England ~650k
 MAX_WEEKLY_GBP = 1_000_000.0  # a week's cost of one child
 MAX_DAILY_GBP = 150_000.0  # a day's cost or grant of one child
 MAX_ANNUAL_GBP = 50_000_000.0  # a year's cost of one place or one FTE

@@ -33,7 +33,7 @@ class ReferralsConfig(_Model):
     """New referrals arriving at the Family Front Door (children, not families)."""
 
     rate_per_year: Schedule = Field(
-        description="Referrals per year (children); at most 10,000,000 (see the note on bounds)."
+        description="Referrals per year (children); at most 2,000,000 (see the note on bounds)."
     )
     trend_per_year: float = Field(
         default=0.0, gt=-1, le=1, description="Compound growth of the rate per year (0.02 = +2%)."
@@ -227,7 +227,7 @@ class EdgeOfCareConfig(_Model):
     """A finite family-support service for children about to enter care."""
 
     capacity: Schedule = Field(
-        default=Schedule.model_validate(0), description="Families at once; at most 10,000,000."
+        default=Schedule.model_validate(0), description="Families at once; at most 1,000,000."
     )
     min_age_years: float = Field(
         default=0, ge=0, le=18, description="Youngest age the service accepts."

@@ -15,6 +15,7 @@ from sim.config.schedule import Schedule
 from sim.config.schema.base import (
     ENTRY_CATEGORY_ORDER,
     MAX_ANNUAL_GBP,
+    MAX_COUNT,
     MAX_MULTIPLIER,
     MAX_ONE_OFF_GBP,
     MAX_WEEKLY_GBP,
@@ -35,7 +36,7 @@ class PlacementType(_Model):
     )
     place_codes: tuple[str, ...] = Field(default=(), description="SSDA903 PLACE codes (label).")
     capacity: Schedule | None = Field(
-        default=None, description="Places (children); omitted = unlimited; at most 10,000,000."
+        default=None, description="Places (children); omitted = unlimited; at most 1,000,000."
     )
     weekly_cost_gbp: Schedule | Distribution = Field(
         description="Weekly cost per child: a number/schedule, or a distribution drawn per stay; "
@@ -117,6 +118,7 @@ class PlacementType(_Model):
     @field_validator("capacity")
     @classmethod
     def _integer_capacity(cls, v: Schedule | None) -> Schedule | None:
+        schedule_within(v, MAX_COUNT, "capacity")
         if v is not None:
             for d, x in v.steps:
                 if x != int(x):

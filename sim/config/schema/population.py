@@ -20,7 +20,7 @@ class InitialLookedAfter(_Model):
 
     placement: str = Field(description="Placement type (a key of placement_types) they are in.")
     count: int = Field(
-        ge=0, le=MAX_COUNT, description="Number of children in the group (at most 10,000,000)."
+        ge=0, le=MAX_COUNT, description="Number of children in the group (at most 1,000,000)."
     )
     min_age_years: float = Field(
         default=0, ge=0, lt=18, description="Youngest age; ages are uniform in the range."
@@ -50,7 +50,7 @@ class AllowanceGroup(_Model):
 
     route: ExitRouteName = Field(description="Exit route whose allowance they receive.")
     count: int = Field(
-        ge=0, le=MAX_COUNT, description="Number of children in the group (at most 10,000,000)."
+        ge=0, le=MAX_COUNT, description="Number of children in the group (at most 1,000,000)."
     )
     min_age_years: float = Field(
         default=0, ge=0, lt=25, description="Youngest age; ages are uniform in the range."
@@ -70,8 +70,9 @@ class InitialPopulation(_Model):
     assessments: int = Field(
         default=0,
         ge=0,
-        le=MAX_COUNT,
-        description="Children in a social care assessment on the first day.",
+        le=200_000,
+        description="Children in a social care assessment on the first day (at most 200,000; "
+        "England has about 50,000).",
     )
     rereferrals_per_year: float = Field(
         default=0.0,
@@ -81,8 +82,12 @@ class InitialPopulation(_Model):
         "the following months as front_door.rereferral_days says, so the re-referral stream "
         "does not start from nothing.",
     )
-    child_in_need: int = Field(default=0, ge=0, le=MAX_COUNT, description="Open CIN cases.")
-    child_protection: int = Field(default=0, ge=0, le=MAX_COUNT, description="Open CP plans.")
+    child_in_need: int = Field(
+        default=0, ge=0, le=MAX_COUNT, description="Open CIN cases (at most 1,000,000)."
+    )
+    child_protection: int = Field(
+        default=0, ge=0, le=MAX_COUNT, description="Open CP plans (at most 1,000,000)."
+    )
 
 
 # --------------------------------------------------------------------- uasc

@@ -68,7 +68,7 @@ class UascConfig(_Model):
     arrivals_per_year: Schedule = Field(
         default=Schedule.model_validate(0),
         description="UASC arriving into the authority's care per year (children); 0 = none; "
-        "at most 10,000,000.",
+        "at most 2,000,000.",
     )
 
     @field_validator("arrivals_per_year")
