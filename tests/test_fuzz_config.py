@@ -223,7 +223,7 @@ _SETTINGS = {
 }
 
 
-@settings(max_examples=150, **_SETTINGS)  # type: ignore[arg-type]
+@settings(max_examples=300, **_SETTINGS)  # type: ignore[arg-type]
 @given(mutants())
 def test_fuzzed_config_fails_cleanly_or_runs_cleanly(
     case: tuple[dict[str, Any], list[str]],
@@ -411,3 +411,41 @@ def test_huge_replication_counts_are_refused(
     assert rc == 2, err
     assert "at most 1,000,000" in err or "below 1,000,000" in err
     assert "Traceback" not in err
+
+
+VALIDATE_CASES = {
+    "not utf-8": b'[run]\nname = "\xff"\n',
+    "deep nesting": b"x = " + b"[" * 100_000 + b"]" * 100_000 + b"\n",
+    "huge integer": _extends_baseline() + b"[run]\nwarmup_days = 1" + b"0" * 400 + b"\n",
+    "long extends": b'extends = "' + b"a" * 300 + b'"\n',
+    "empty extends": b'extends = ""\n',
+    "warmup 800000": _extends_baseline() + b"[run]\nwarmup_days = 800000\n",
+    "tiny weibull shape": _extends_baseline()
+    + b'[exits.routes.adoption]\nduration_days = { distribution = "weibull", shape = 1e-6, '
+    b"scale = 100 }\n",
+    "share as text": _extends_baseline() + b'[front_door]\nrereferral_probability = "0.12"\n',
+    "year 9999": _extends_baseline() + b"[run]\nstart_date = 9999-04-01\n",
+}
+
+
+@pytest.mark.parametrize("content", VALIDATE_CASES.values(), ids=VALIDATE_CASES.keys())
+def test_validate_reports_bad_input_without_a_traceback(
+    content: bytes, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sim.cli.main import main
+
+    path = tmp_path / "bad.toml"
+    path.write_bytes(content)
+    rc = main(["validate", str(path)])
+    err = capsys.readouterr().err
+    assert rc == 2, err
+    assert err.startswith("caresim: error: ") and "bad.toml" in err
+    assert "Traceback" not in err
+
+
+def test_utf8_bom_validates(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from sim.cli.main import main
+
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + _extends_baseline())
+    assert main(["validate", str(path)]) == 0, capsys.readouterr().err
