@@ -161,9 +161,10 @@ capacity = { "2016-04-01" = 230, "2017-04-01" = 260 }
 - A config file is UTF-8 text (a leading byte-order mark is ignored); a file that is not,
   or is not valid TOML, or cannot be read, is an error naming it (and, for bad bytes, the
   byte offset and line).
-- The path in `extends` (a non-empty string) is relative to the file that names it. The base may itself extend
-  another file, in a chain of any length; a file that (directly or through others) extends
-  itself is an error naming the cycle, and so is an `extends` naming a missing file.
+- The path in `extends` (a non-empty string) is relative to the file that names it. The
+  base may itself extend another file, in a chain of any length; a file that (directly or
+  through others) extends itself is an error naming the cycle, and so is an `extends`
+  naming a missing file or a folder.
 - The scenario is **deep-merged** onto its base: tables merge key by key, so a scenario that
   sets one key of `[placement_types.foster_in_house]` keeps all its other keys, and every
   table it does not mention.
