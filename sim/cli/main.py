@@ -15,12 +15,17 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from sim._version import __version__
-from sim.cli.run import check_command, run_command, validate_command
-from sim.cli.scenarios import compare_command, sweep_command, warmup_command
 from sim.cli.support import DEFAULT_REPLICATIONS, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
-from sim.defaults import DEFAULT_SEED
-from sim.errors import CaresimError
+
+try:  # Ctrl-C while the command starts (imports take a second) ends it without a traceback.
+    from sim._version import __version__
+    from sim.cli.run import check_command, run_command, validate_command
+    from sim.cli.scenarios import compare_command, sweep_command, warmup_command
+    from sim.defaults import DEFAULT_SEED
+    from sim.errors import CaresimError
+except KeyboardInterrupt:  # pragma: no cover - timing-dependent
+    print("caresim: interrupted", file=sys.stderr)
+    raise SystemExit(EXIT_INTERRUPTED) from None
 
 __all__ = ["build_parser", "main"]
 

@@ -19,6 +19,7 @@ __all__ = [
     "EXIT_INTERRUPTED",
     "EXIT_OK",
     "EXIT_USAGE",
+    "MAX_REPLICATIONS",
     "backend_from",
     "check_common",
     "check_positive",
@@ -55,17 +56,33 @@ def load_with_overrides(path: str, args: argparse.Namespace) -> Any:
     return load_config(path, overrides)
 
 
-def check_positive(name: str, value: int | None) -> None:
-    """Refuse a count option below 1, naming the option."""
+#: Most replications a command accepts (and one past the highest --only-replication):
+#: far more than any precision needs, and few enough to keep the bookkeeping in memory.
+MAX_REPLICATIONS = 1_000_000
+#: Most worker processes or chunk size a command accepts.
+MAX_WORKERS = 4096
+
+
+def check_positive(name: str, value: int | None, maximum: int | None = None) -> None:
+    """Refuse a count option below 1 (or above ``maximum``), naming the option."""
     if value is not None and value < 1:
         raise CaresimError(f"{name} must be >= 1, got {value}")
+    if value is not None and maximum is not None and value > maximum:
+        raise CaresimError(f"{name} must be at most {maximum:,}, got {value:,}")
 
 
 def check_common(args: argparse.Namespace) -> None:
     """Refuse out-of-range common options with a message naming the option."""
-    check_positive("--replications", getattr(args, "replications", None))
-    check_positive("--workers", getattr(args, "workers", None))
-    check_positive("--chunk-size", getattr(args, "chunk_size", None))
+    check_positive("--replications", getattr(args, "replications", None), MAX_REPLICATIONS)
+    check_positive("--workers", getattr(args, "workers", None), MAX_WORKERS)
+    check_positive("--chunk-size", getattr(args, "chunk_size", None), MAX_REPLICATIONS)
+    for name in ("max_replications", "min_replications"):
+        check_positive(f"--{name.replace('_', '-')}", getattr(args, name, None), MAX_REPLICATIONS)
+    only = getattr(args, "only_replication", None) or []
+    if only and max(only) >= MAX_REPLICATIONS:
+        raise CaresimError(
+            f"--only-replication must be below {MAX_REPLICATIONS:,}, got {max(only):,}"
+        )
     if getattr(args, "seed", None) is not None and args.seed < 0:
         raise CaresimError(f"--seed must be >= 0, got {args.seed}")
     if getattr(args, "years", None) is not None and args.years <= 0:

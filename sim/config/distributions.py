@@ -16,11 +16,13 @@ import math
 from bisect import bisect_right
 from itertools import pairwise
 from statistics import NormalDist
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy import special
+
+from sim.config.strict import check_numbers
 
 __all__ = [
     "Choice",
@@ -39,6 +41,9 @@ __all__ = [
 
 _STD_NORMAL = NormalDist()
 _EPS = 1e-12
+#: Largest mean, median, scale, value or cap of a distribution (days or pounds): ten
+#: million, far above any duration or cost in a council, keeping every draw finite.
+MAX_VALUE = 1e7
 _HI = 1.0 - _EPS
 _gammaincinv = special.gammaincinv
 
@@ -46,8 +51,16 @@ _gammaincinv = special.gammaincinv
 class _Dist(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _strict_numbers(cls, data: Any) -> Any:
+        return check_numbers(cls, data)
+
     maximum: float | None = Field(
-        default=None, gt=0, description="Optional cap applied to every draw (same unit)."
+        default=None,
+        gt=0,
+        le=MAX_VALUE,
+        description="Optional cap applied to every draw (same unit).",
     )
 
     def _raw_ppf(self, u: float) -> float:  # pragma: no cover - abstract
@@ -102,7 +115,7 @@ class Fixed(_Dist):
     """Always the same value."""
 
     distribution: Literal["fixed"] = Field(description="Family name: fixed.")
-    value: float = Field(ge=0, description="The value every draw takes.")
+    value: float = Field(ge=0, le=MAX_VALUE, description="The value every draw takes.")
 
     def _raw_ppf(self, u: float) -> float:
         return self.value
@@ -119,7 +132,7 @@ class Exponential(_Dist):
     """Memoryless durations with the given mean."""
 
     distribution: Literal["exponential"] = Field(description="Family name: exponential.")
-    mean: float = Field(gt=0, description="Mean.")
+    mean: float = Field(gt=0, le=MAX_VALUE, description="Mean.")
 
     def _raw_ppf(self, u: float) -> float:
         return -self.mean * math.log1p(-u)
@@ -136,9 +149,9 @@ class Gamma(_Dist):
     """Gamma distribution given by its mean and coefficient of variation (SD / mean)."""
 
     distribution: Literal["gamma"] = Field(description="Family name: gamma.")
-    mean: float = Field(gt=0, description="Mean.")
+    mean: float = Field(gt=0, le=MAX_VALUE, description="Mean.")
     cv: float = Field(
-        gt=0, le=10, description="Coefficient of variation (SD / mean); 1 is exponential."
+        ge=0.01, le=10, description="Coefficient of variation (SD / mean); 1 is exponential."
     )
 
     @property
@@ -173,8 +186,15 @@ class Weibull(_Dist):
     """Weibull distribution; shape < 1 gives many early exits and a long tail."""
 
     distribution: Literal["weibull"] = Field(description="Family name: weibull.")
-    shape: float = Field(gt=0, description="Shape k; below 1 the hazard falls with time.")
-    scale: float = Field(gt=0, description="Scale λ: the value 63.2% of draws fall below.")
+    shape: float = Field(
+        ge=0.1,
+        le=20,
+        description="Shape k (0.1 to 20: a smaller shape makes the extreme quantiles overflow); "
+        "below 1 the hazard falls with time.",
+    )
+    scale: float = Field(
+        gt=0, le=MAX_VALUE, description="Scale λ: the value 63.2% of draws fall below."
+    )
 
     def _raw_ppf(self, u: float) -> float:
         return self.scale * (-math.log1p(-u)) ** (1.0 / self.shape)
@@ -191,7 +211,7 @@ class LogNormal(_Dist):
     """Log-normal distribution given by its median and the SD of the log (sigma)."""
 
     distribution: Literal["lognormal"] = Field(description="Family name: lognormal.")
-    median: float = Field(gt=0, description="Median.")
+    median: float = Field(gt=0, le=MAX_VALUE, description="Median.")
     sigma: float = Field(gt=0, le=5, description="Standard deviation of the natural log.")
 
     def _raw_ppf(self, u: float) -> float:
@@ -218,7 +238,8 @@ class Empirical(_Dist):
         min_length=2, description="Cumulative probabilities: 0 first, 1 last, increasing."
     )
     values: tuple[float, ...] = Field(
-        min_length=2, description="Quantiles at those probabilities: >= 0, not decreasing."
+        min_length=2,
+        description="Quantiles at those probabilities: >= 0, not decreasing, at most 1e7.",
     )
 
     @model_validator(mode="after")
@@ -230,6 +251,8 @@ class Empirical(_Dist):
             raise ValueError("probabilities must start at 0 and end at 1")
         if any(b <= a for a, b in pairwise(p)):
             raise ValueError("probabilities must increase strictly")
+        if any(not 0 <= x <= MAX_VALUE for x in v):
+            raise ValueError(f"values must lie in [0, {MAX_VALUE:g}]")
         if any(b < a for a, b in pairwise(v)):
             raise ValueError("values must not decrease")
         if v[0] < 0:

@@ -132,7 +132,18 @@ Conventions:
   file, the dotted key path, the value and what was expected, e.g.
   `x.toml: invalid config: placement_types.foster_in_house.capacity = -3: schedule values
   must be >= 0, got -3.0`.
-- Numbers must be finite (`inf` and `nan` are rejected); integers are accepted for numbers.
+- Numbers must be finite (`inf` and `nan` are rejected); integers are accepted for numbers,
+  but text (`"0.12"`) and booleans are not.
+- Every number has plausible bounds that no real council reaches, so that a typing slip
+  (`1e308`, `10**25`) is an error rather than a run that overflows or never ends: counts
+  (children, cases, places) at most 1,000,000 and rates per year (referrals, arrivals)
+  at most 2,000,000 (England as a whole has ~650,000 referrals a year); weekly
+  costs at most £1,000,000, daily costs and grants £150,000, costs a year per place or FTE
+  £50,000,000, one-off costs £10,000,000; multipliers and elasticities at most 100;
+  `breakdown_per_year` at most 365; `fte` above 0 and at most 1,000,000; the start date in
+  1990–2100, `run.years` from 1/12 to 50 and `run.warmup_days` at most 3,650;
+  distributions' means, medians, scales, values and caps at most 10,000,000, a gamma `cv`
+  from 0.01 to 10 and a Weibull `shape` from 0.1 to 20. The tables below give each key's range.
 """
 
 _FILES = """\
@@ -147,9 +158,13 @@ extends = "../worcestershire-2016.toml"
 capacity = { "2016-04-01" = 230, "2017-04-01" = 260 }
 ```
 
-- The path in `extends` is relative to the file that names it. The base may itself extend
-  another file, in a chain of any length; a file that (directly or through others) extends
-  itself is an error naming the cycle, and so is an `extends` naming a missing file.
+- A config file is UTF-8 text (a leading byte-order mark is ignored); a file that is not,
+  or is not valid TOML, or cannot be read, is an error naming it (and, for bad bytes, the
+  byte offset and line).
+- The path in `extends` (a non-empty string) is relative to the file that names it. The
+  base may itself extend another file, in a chain of any length; a file that (directly or
+  through others) extends itself is an error naming the cycle, and so is an `extends`
+  naming a missing file or a folder.
 - The scenario is **deep-merged** onto its base: tables merge key by key, so a scenario that
   sets one key of `[placement_types.foster_in_house]` keeps all its other keys, and every
   table it does not mention.

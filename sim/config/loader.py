@@ -13,6 +13,7 @@ replaces the base's. Paths in ``extends`` are relative to the file naming them.
 from __future__ import annotations
 
 import copy
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -118,18 +119,35 @@ def _read_budgets_csv(path: Path, data: dict[str, Any]) -> None:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    """Read and parse one TOML file; every failure is a :class:`ConfigError` naming it."""
     try:
-        text = path.read_text(encoding="utf-8")
+        if path.is_dir():
+            raise ConfigError(f"{path}: is a folder, expected a TOML config file", path=str(path))
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found", path=str(path)) from None
     except OSError as exc:
         raise ConfigError(
-            f"{path}: cannot read config file ({exc.strerror})", path=str(path)
+            f"{path}: cannot read config file ({exc.strerror or exc})", path=str(path)
+        ) from None
+    raw = raw.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark, as some editors write
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte {exc.start}, line {line}): expected a TOML file "
+            "saved as UTF-8",
+            path=str(path),
         ) from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}", path=str(path)) from None
+    except RecursionError:
+        raise ConfigError(
+            f"{path}: not valid TOML: tables or arrays nested too deeply", path=str(path)
+        ) from None
 
 
 def raw_config(path: str | Path) -> dict[str, Any]:
@@ -138,7 +156,10 @@ def raw_config(path: str | Path) -> dict[str, Any]:
 
 
 def _resolve(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
-    real = path.resolve()
+    try:
+        real = path.resolve()
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise ConfigError(f"{path}: cannot resolve the path ({exc})", path=str(path)) from None
     if real in chain:
         cycle = " -> ".join(str(p) for p in (*chain, real))
         raise ConfigError(
@@ -149,20 +170,42 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> dict[str, Any]:
     parent = data.pop("extends", None)
     if parent is None:
         return data
-    if not isinstance(parent, str):
+    if not isinstance(parent, str) or not parent.strip():
         raise ConfigError(
-            f"{path}: extends = {parent!r}: expected a file path string",
+            f"{path}: extends = {parent!r}: expected the path of the base TOML file "
+            "(relative to this file)",
             path=str(path),
             key="extends",
         )
     parent_path = path.parent / parent
-    if not parent_path.exists():
+    try:
+        exists = parent_path.is_file()
+    except (OSError, ValueError) as exc:
         raise ConfigError(
-            f"{path}: extends = {parent!r}: no such file {parent_path}",
+            f"{path}: extends = {_short(parent)}: not a usable file path ({exc})",
+            path=str(path),
+            key="extends",
+        ) from None
+    if not exists:
+        what = "is a folder, not a file" if _is_dir(parent_path) else "no such file"
+        raise ConfigError(
+            f"{path}: extends = {_short(parent)}: {what} {_short(str(parent_path))}",
             path=str(path),
             key="extends",
         )
     return deep_merge(_resolve(parent_path, (*chain, real)), data)
+
+
+def _short(text: str, limit: int = 120) -> str:
+    r = repr(text)
+    return r if len(r) <= limit else r[: limit - 3] + "..."
+
+
+def _is_dir(p: Path) -> bool:
+    try:
+        return p.is_dir()
+    except (OSError, ValueError):
+        return False
 
 
 def _format_loc(loc: tuple[Any, ...]) -> str:
@@ -212,6 +255,9 @@ def _holds_tables(value: Any) -> bool:
     )
 
 
+_STRICT_MSG = re.compile(r"^(\w+): expected a number")
+
+
 def config_from_dict(data: Mapping[str, Any], *, source: str = "<config>") -> Config:
     """Validate a plain dict (as read from TOML) into a :class:`Config`.
 
@@ -223,6 +269,13 @@ def config_from_dict(data: Mapping[str, Any], *, source: str = "<config>") -> Co
     """
     try:
         return Config.model_validate(data)
+    except (OverflowError, RecursionError) as exc:
+        what = "a number too large" if isinstance(exc, OverflowError) else "nesting too deep"
+        raise ConfigError(
+            f"{source}: invalid config: {what} ({exc}); see docs/configuration.md for the "
+            "ranges each key takes",
+            path=source,
+        ) from None
     except ValidationError as exc:
         lines = []
         first_key = None
@@ -235,7 +288,13 @@ def config_from_dict(data: Mapping[str, Any], *, source: str = "<config>") -> Co
             elif err["type"] == "missing":
                 msg = "required key is missing"
             value = err.get("input")
-            if not err["loc"]:
+            strict = _STRICT_MSG.match(msg)
+            if strict and isinstance(value, Mapping) and strict.group(1) in value:
+                # A number given as text (see sim.config.strict): name the key itself.
+                name = strict.group(1)
+                key = f"{key}.{name}" if err["loc"] else name
+                msg, value = msg[len(name) + 2 :], value[name]
+            if not err["loc"] and not strict:
                 # A rule across the whole config; its message names the keys.
                 line = msg
             elif err["type"] == "missing" or _holds_tables(value):

@@ -61,7 +61,7 @@ class Schedule(BaseModel):
         if isinstance(data, bool):
             raise ValueError("expected a number or a table of ISO date = number")
         if isinstance(data, int | float):
-            return {"steps": ((_CONSTANT_DATE, float(data)),)}
+            return {"steps": ((_CONSTANT_DATE, _as_float(data)),)}
         if isinstance(data, dict) and "steps" not in data:
             if not data:
                 raise ValueError("a schedule table needs at least one 'YYYY-MM-DD = value' entry")
@@ -75,7 +75,7 @@ class Schedule(BaseModel):
                     ) from None
                 if isinstance(value, bool) or not isinstance(value, int | float):
                     raise ValueError(f"schedule value for {key} must be a number, got {value!r}")
-                steps.append((day, float(value)))
+                steps.append((day, _as_float(value)))
             steps.sort()
             if len(steps) == 1:
                 # One value is a constant whatever its date; store it as a number would be.
@@ -164,6 +164,13 @@ class Schedule(BaseModel):
         if len(self.steps) == 1:
             return self.steps[0][1]
         return {d.isoformat(): v for d, v in self.steps}
+
+
+def _as_float(value: float) -> float:
+    try:
+        return float(value)
+    except OverflowError:
+        raise ValueError(f"schedule value {value} is too large for a number") from None
 
 
 def is_schedule(value: Any, path: Sequence[str | int] | None = None) -> bool:

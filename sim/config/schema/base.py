@@ -6,14 +6,17 @@ The base model, the category and route names, and the share and band checks.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     field_validator,
+    model_validator,
 )
+
+from sim.config.strict import check_numbers
 
 Category = Literal[
     "placed_with_parents",
@@ -53,9 +56,39 @@ EXIT_ROUTES: tuple[str, ...] = ExitRouteName.__args__  # type: ignore[attr-defin
 MAX_AGE_YEARS = 18.0
 _SHARE_TOL = 1e-6
 
+# Plausible bounds: limits no real council reaches, which keep every run finite and
+# quick (a value beyond them is a typing slip, not a scenario).
+MAX_COUNT = 1_000_000  # children, cases, places: England has ~400k children in need, 83k in care
+MAX_RATE_PER_YEAR = 2_000_000.0  # referrals, arrivals, re-referrals a year: England ~650k
+MAX_WEEKLY_GBP = 1_000_000.0  # a week's cost of one child
+MAX_DAILY_GBP = 150_000.0  # a day's cost or grant of one child
+MAX_ANNUAL_GBP = 50_000_000.0  # a year's cost of one place or one FTE
+MAX_ONE_OFF_GBP = 10_000_000.0  # a one-off cost per place or per case
+MAX_MULTIPLIER = 100.0  # cost and hazard multipliers
+MAX_FTE = 1_000_000.0
+MIN_START_YEAR, MAX_START_YEAR = 1990, 2100
+
+
+def schedule_within(v: Any, hi: float, what: str, *, positive: bool = False) -> Any:
+    """Check a :class:`Schedule` (or None) has every value in [0, hi] (or (0, hi])."""
+    if v is None or not hasattr(v, "steps"):
+        return v
+    for d, x in v.steps:
+        when = "" if d.year == 1900 else f" from {d}"
+        if x > hi:
+            raise ValueError(f"{what} must be at most {hi:,.10g}{when}, got {x:g}")
+        if positive and x <= 0:
+            raise ValueError(f"{what} must be > 0{when}, got {x:g}")
+    return v
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _strict_numbers(cls, data: Any) -> Any:
+        return check_numbers(cls, data)
 
 
 def _check_sum(shares: dict[str, float] | list[float], what: str) -> None:
@@ -88,10 +121,22 @@ class RunConfig(_Model):
     """What period to simulate."""
 
     name: str = Field(description="Human-readable name of the authority or scenario.")
-    start_date: dt.date = Field(description="First day reported (ISO date); a 1 April is usual.")
-    years: float = Field(default=5, gt=0, le=100, description="Reported horizon in years.")
+    start_date: dt.date = Field(
+        description=f"First day reported (ISO date, the first of a month, in the years "
+        f"{MIN_START_YEAR}–{MAX_START_YEAR}); a 1 April is usual."
+    )
+    years: float = Field(
+        default=5,
+        ge=1 / 12,
+        le=50,
+        description="Reported horizon in years: one month (1/12) to 50 years.",
+    )
     warmup_days: int = Field(
-        default=0, ge=0, description="Days simulated before start_date and excluded from results."
+        default=0,
+        ge=0,
+        le=3650,
+        description="Days simulated before start_date and excluded from results (at most ten "
+        "years).",
     )
     description: str = Field(default="", description="Free text shown by `caresim validate`.")
 
@@ -100,6 +145,10 @@ class RunConfig(_Model):
     def _month_start(cls, v: dt.date) -> dt.date:
         if v.day != 1:
             raise ValueError(f"start_date must be the first day of a month, got {v}")
+        if not MIN_START_YEAR <= v.year <= MAX_START_YEAR:
+            raise ValueError(
+                f"start_date must fall in the years {MIN_START_YEAR}–{MAX_START_YEAR}, got {v}"
+            )
         return v
 
     @property

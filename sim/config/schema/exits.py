@@ -10,6 +10,7 @@ from pydantic import (
 
 from sim.config.distributions import Distribution
 from sim.config.schema.base import (
+    MAX_WEEKLY_GBP,
     ExitRouteName,
     _check_bands,
     _check_sum,
@@ -31,7 +32,10 @@ class ExitRoute(_Model):
         default=None, description="Days before exit of the move to pre_exit_placement."
     )
     allowance_weekly_gbp: float = Field(
-        default=0.0, ge=0, description="Allowance paid after exit until allowance_until_age_years."
+        default=0.0,
+        ge=0,
+        le=MAX_WEEKLY_GBP,
+        description="Allowance paid after exit until allowance_until_age_years.",
     )
     allowance_share: float = Field(
         default=1.0, ge=0, le=1, description="Share of children leaving by this route paid it."
@@ -97,10 +101,16 @@ class ExitsConfig(_Model):
         default=21, ge=18, le=25, description="Age at which staying put ends."
     )
     staying_put_weekly_gbp: float = Field(
-        default=0.0, ge=0, description="Cost per staying-put young person per week."
+        default=0.0,
+        ge=0,
+        le=MAX_WEEKLY_GBP,
+        description="Cost per staying-put young person per week.",
     )
     leaving_care_weekly_gbp: float = Field(
-        default=0.0, ge=0, description="Leaving-care support per care leaver per week."
+        default=0.0,
+        ge=0,
+        le=MAX_WEEKLY_GBP,
+        description="Leaving-care support per care leaver per week.",
     )
     leaving_care_until_age_years: float = Field(
         default=18, ge=18, le=25, description="Age at which leaving-care support ends."

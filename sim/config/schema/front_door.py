@@ -16,17 +16,25 @@ from sim.config.distributions import Distribution
 from sim.config.schedule import Schedule
 from sim.config.schema.base import (
     _SHARE_TOL,
+    MAX_ANNUAL_GBP,
+    MAX_COUNT,
+    MAX_DAILY_GBP,
+    MAX_ONE_OFF_GBP,
+    MAX_RATE_PER_YEAR,
     AgeBandShare,
     _check_bands,
     _check_sum,
     _Model,
+    schedule_within,
 )
 
 
 class ReferralsConfig(_Model):
     """New referrals arriving at the Family Front Door (children, not families)."""
 
-    rate_per_year: Schedule = Field(description="Referrals per year (children).")
+    rate_per_year: Schedule = Field(
+        description="Referrals per year (children); at most 2,000,000 (see the note on bounds)."
+    )
     trend_per_year: float = Field(
         default=0.0, gt=-1, le=1, description="Compound growth of the rate per year (0.02 = +2%)."
     )
@@ -44,6 +52,11 @@ class ReferralsConfig(_Model):
         description="Share of families referred with 1, 2, 3... children; children of a "
         "family share their pathway and are placed together where possible.",
     )
+
+    @field_validator("rate_per_year")
+    @classmethod
+    def _rate_cap(cls, v: Schedule) -> Schedule:
+        return schedule_within(v, MAX_RATE_PER_YEAR, "rate_per_year")
 
     @field_validator("seasonality")
     @classmethod
@@ -111,6 +124,7 @@ class FrontDoorConfig(_Model):
     decision_days: float = Field(
         default=1.0,
         ge=0,
+        le=3650,
         description="Days from the triage decision (made at referral) to the start of early "
         "help or an assessment.",
     )
@@ -127,7 +141,7 @@ class FrontDoorConfig(_Model):
         description="Time from closure to re-referral, for those who return (days)."
     )
     need_drift_sd: float = Field(
-        default=0.2, ge=0, description="SD of the change in latent need between referrals."
+        default=0.2, ge=0, le=5, description="SD of the change in latent need between referrals."
     )
 
     @model_validator(mode="after")
@@ -212,7 +226,9 @@ class CasePlanConfig(_Model):
 class EdgeOfCareConfig(_Model):
     """A finite family-support service for children about to enter care."""
 
-    capacity: Schedule = Field(default=Schedule.model_validate(0), description="Families at once.")
+    capacity: Schedule = Field(
+        default=Schedule.model_validate(0), description="Families at once; at most 1,000,000."
+    )
     min_age_years: float = Field(
         default=0, ge=0, le=18, description="Youngest age the service accepts."
     )
@@ -232,24 +248,38 @@ class EdgeOfCareConfig(_Model):
         description="Share of supported children who enter care at the end.",
     )
     daily_cost_gbp: float = Field(
-        default=0.0, ge=0, description="Cost per supported child per day."
+        default=0.0, ge=0, le=MAX_DAILY_GBP, description="Cost per supported child per day."
     )
     fixed_cost_per_place_per_year_gbp: Schedule = Field(
         default=Schedule.model_validate(0),
         description="Fixed cost of each place (staff, premises) a year, paid while the place "
-        "exists, filled or not; daily_cost_gbp is then the variable cost of a supported child.",
+        "exists, filled or not; daily_cost_gbp is then the variable cost of a supported child. "
+        "At most 50,000,000.",
     )
     opening_cost_per_place_gbp: float = Field(
         default=0.0,
         ge=0,
+        le=MAX_ONE_OFF_GBP,
         description="One-off cost of each place added on a capacity change date (set-up, "
         "recruitment).",
     )
     closing_cost_per_place_gbp: float = Field(
         default=0.0,
+        ge=-MAX_ONE_OFF_GBP,
+        le=MAX_ONE_OFF_GBP,
         description="One-off cost of each place removed on a capacity change date; negative is "
         "a saving (e.g. a sale).",
     )
+
+    @field_validator("capacity")
+    @classmethod
+    def _capacity_cap(cls, v: Schedule) -> Schedule:
+        return schedule_within(v, MAX_COUNT, "capacity")
+
+    @field_validator("fixed_cost_per_place_per_year_gbp")
+    @classmethod
+    def _fixed_cap(cls, v: Schedule) -> Schedule:
+        return schedule_within(v, MAX_ANNUAL_GBP, "fixed_cost_per_place_per_year_gbp")
 
     @model_validator(mode="after")
     def _needs_duration(self) -> EdgeOfCareConfig:

@@ -14,10 +14,16 @@ from sim.config.distributions import Distribution
 from sim.config.schedule import Schedule
 from sim.config.schema.base import (
     ENTRY_CATEGORY_ORDER,
+    MAX_ANNUAL_GBP,
+    MAX_COUNT,
+    MAX_MULTIPLIER,
+    MAX_ONE_OFF_GBP,
+    MAX_WEEKLY_GBP,
     Category,
     _check_bands,
     _check_sum,
     _Model,
+    schedule_within,
 )
 
 
@@ -30,14 +36,16 @@ class PlacementType(_Model):
     )
     place_codes: tuple[str, ...] = Field(default=(), description="SSDA903 PLACE codes (label).")
     capacity: Schedule | None = Field(
-        default=None, description="Places (children); omitted = unlimited."
+        default=None, description="Places (children); omitted = unlimited; at most 1,000,000."
     )
     weekly_cost_gbp: Schedule | Distribution = Field(
-        description="Weekly cost per child: a number/schedule, or a distribution drawn per stay."
+        description="Weekly cost per child: a number/schedule, or a distribution drawn per stay; "
+        "at most 1,000,000 (a distribution's mean and maximum too)."
     )
     cost_multiplier: Schedule = Field(
         default=Schedule.model_validate(1.0),
-        description="Multiplies the weekly cost from given dates (e.g. a price negotiation).",
+        description="Multiplies the weekly cost from given dates (e.g. a price negotiation); "
+        "at most 100.",
     )
     min_age_years: float = Field(
         default=0, ge=0, le=18, description="Youngest age the type accepts."
@@ -56,30 +64,61 @@ class PlacementType(_Model):
         default=1.0, ge=0, le=1, description="Highest complexity accepted (see min_complexity)."
     )
     breakdown_per_year: float = Field(
-        default=0.0, ge=0, description="Hazard of an unplanned ending (per child per year)."
+        default=0.0,
+        ge=0,
+        le=365,
+        description="Hazard of an unplanned ending (per child per year; at most 365, once a day).",
     )
     fixed_cost_per_place_per_year_gbp: Schedule = Field(
         default=Schedule.model_validate(0),
         description="In-house types with a capacity only: fixed cost of each place a year (staff "
         "rotas, buildings, carers' fees and retainers), paid while the place exists, filled or "
-        "not; weekly_cost_gbp is then the variable cost of an occupied place.",
+        "not; weekly_cost_gbp is then the variable cost of an occupied place. At most "
+        "50,000,000.",
     )
     opening_cost_per_place_gbp: float = Field(
         default=0.0,
         ge=0,
+        le=MAX_ONE_OFF_GBP,
         description="In-house types with a capacity only: one-off cost of each place added on a "
         "capacity change date (set-up, recruitment); not charged for the first day's places.",
     )
     closing_cost_per_place_gbp: float = Field(
         default=0.0,
+        ge=-MAX_ONE_OFF_GBP,
+        le=MAX_ONE_OFF_GBP,
         description="In-house types with a capacity only: one-off cost of each place removed on "
         "a capacity change date (redundancy, decommissioning); negative is a saving (e.g. the "
         "sale of a building), the only cost that may be negative.",
     )
 
+    @field_validator("weekly_cost_gbp")
+    @classmethod
+    def _weekly_cap(cls, v: Schedule | Distribution) -> Schedule | Distribution:
+        if isinstance(v, Schedule):
+            return schedule_within(v, MAX_WEEKLY_GBP, "weekly_cost_gbp")
+        for what, x in (("mean", v.expected()), ("maximum", v.maximum or 0.0)):
+            if not x <= MAX_WEEKLY_GBP:
+                raise ValueError(
+                    f"weekly_cost_gbp: the distribution's {what} must be at most "
+                    f"{MAX_WEEKLY_GBP:,.0f}, got {x:g}"
+                )
+        return v
+
+    @field_validator("cost_multiplier")
+    @classmethod
+    def _multiplier_cap(cls, v: Schedule) -> Schedule:
+        return schedule_within(v, MAX_MULTIPLIER, "cost_multiplier")
+
+    @field_validator("fixed_cost_per_place_per_year_gbp")
+    @classmethod
+    def _fixed_cap(cls, v: Schedule) -> Schedule:
+        return schedule_within(v, MAX_ANNUAL_GBP, "fixed_cost_per_place_per_year_gbp")
+
     @field_validator("capacity")
     @classmethod
     def _integer_capacity(cls, v: Schedule | None) -> Schedule | None:
+        schedule_within(v, MAX_COUNT, "capacity")
         if v is not None:
             for d, x in v.steps:
                 if x != int(x):
@@ -191,7 +230,10 @@ class PlacementPolicy(_Model):
         "external child of that category into it (counted as a move).",
     )
     teen_breakdown_multiplier: float = Field(
-        default=1.0, ge=0, description="Breakdown hazard multiplier for children aged 13+."
+        default=1.0,
+        ge=0,
+        le=MAX_MULTIPLIER,
+        description="Breakdown hazard multiplier for children aged 13+.",
     )
     step_downs: tuple[StepDown, ...] = Field(
         default=(), description="Planned moves between categories while in care."

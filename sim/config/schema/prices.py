@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import (
     Field,
+    model_validator,
 )
 
 from sim.config.schema.base import (
@@ -88,7 +89,26 @@ class PricesConfig(_Model):
     a one-year index is flat). A line left out uses `default`; with neither,
     its prices stay at `price_base` (index 1). Without a `[prices]` table cash
     equals real terms.
+
+    Bounds: a rate lies above -1 and at most 1 (+100% a year); an index level
+    is above 0 and at most 1,000,000.
     """
+
+    @model_validator(mode="after")
+    def _plausible(self) -> PricesConfig:
+        for key, table in self.tables().items():
+            for label, x in table.items():
+                if self.given_as == "rates" and x > 1.0:
+                    raise ValueError(
+                        f"prices.{key}.{label} = {x:g}: an annual inflation rate must be "
+                        "at most 1 (+100%; 0.03 is 3%)"
+                    )
+                if self.given_as == "index" and not 0 < x <= 1e6:
+                    raise ValueError(
+                        f"prices.{key}.{label} = {x:g}: an index level must be > 0 and at most "
+                        "1,000,000"
+                    )
+        return self
 
     price_base: str | None = Field(
         default=None,
@@ -244,7 +264,8 @@ class BudgetsConfig(_Model):
     also come from a CSV file (`file`, relative to the config file naming it)
     with columns `line` (e.g. `total`, `placements`), `financial_year` and
     `budget_gbp`; a year given both in the file and here is an error. Every
-    budget year must be a financial year of the run and every budget positive.
+    budget year must be a financial year of the run and every budget positive (at
+    most 1e12, a million million pounds).
     """
 
     file: str | None = Field(
@@ -285,6 +306,8 @@ class BudgetsConfig(_Model):
                     continue
                 if value <= 0:
                     out.append(f"{where} = {value:g}: a budget must be > 0")
+                elif value > 1e12:
+                    out.append(f"{where} = {value:g}: a budget must be at most 1e12")
                 if label not in run_years:
                     out.append(
                         f"{where}: financial year outside the run "

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from pydantic import (
     Field,
+    field_validator,
     model_validator,
 )
 
 from sim.config.schedule import Schedule
 from sim.config.schema.base import (
+    MAX_DAILY_GBP,
+    MAX_RATE_PER_YEAR,
     _check_bands,
     _check_sum,
     _Model,
+    schedule_within,
 )
 from sim.config.schema.placements import (
     EntryPlacementBand,
@@ -42,8 +46,13 @@ class UascGrantBand(_Model):
     )
     gbp: Schedule = Field(
         description="Grant per child per day looked after (GBP, income): a number or a dated "
-        "schedule (the funding instructions change each financial year)."
+        "schedule (the funding instructions change each financial year); at most 150,000."
     )
+
+    @field_validator("gbp")
+    @classmethod
+    def _grant_cap(cls, v: Schedule) -> Schedule:
+        return schedule_within(v, MAX_DAILY_GBP, "gbp")
 
 
 class UascConfig(_Model):
@@ -58,8 +67,15 @@ class UascConfig(_Model):
 
     arrivals_per_year: Schedule = Field(
         default=Schedule.model_validate(0),
-        description="UASC arriving into the authority's care per year (children); 0 = none.",
+        description="UASC arriving into the authority's care per year (children); 0 = none; "
+        "at most 2,000,000.",
     )
+
+    @field_validator("arrivals_per_year")
+    @classmethod
+    def _arrivals_cap(cls, v: Schedule) -> Schedule:
+        return schedule_within(v, MAX_RATE_PER_YEAR, "arrivals_per_year")
+
     age_bands: tuple[UascAgeBand, ...] = Field(
         default=(UascAgeBand(min_age_years=16, max_age_years=18, share=1.0),),
         min_length=1,
