@@ -106,3 +106,14 @@ def test_backtest_refuses_fewer_than_two_replications(tmp_path):
     )
     with pytest.raises(CaresimError, match="at least 2"):
         commands.backtest_command(args)
+
+
+def test_calibrate_refuses_an_out_folder_before_any_work(tmp_path, capsys):
+    folder = tmp_path / "existing"
+    folder.mkdir()
+    argv = ["calibrate", "--episodes", "missing.csv", "--header", "missing.csv"]
+    assert main([*argv, "--out", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert "is a folder" in err and "Traceback" not in err
+    assert main([*argv, "--out", str(tmp_path / "nowhere" / "x.toml")]) == 2
+    assert "does not exist" in capsys.readouterr().err

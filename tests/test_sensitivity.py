@@ -64,6 +64,8 @@ def test_sobol_gives_the_dominant_parameter_most_of_the_variance(cfg) -> None:
     assert st[CAPACITY] > 0.8
     assert st[WEEKLY] < 0.2
     assert len(res.samples) == 8 * (len(PARAMS) + 2)
+    # N = 8 is far below what a Sobol estimate needs: the result says so.
+    assert any("N = 8" in w for w in res.warnings)
 
 
 def test_points_share_random_numbers_so_a_repeat_gives_identical_indices(cfg) -> None:
@@ -159,3 +161,16 @@ def test_command_prints_the_ranking_and_writes_table_samples_and_chart(
 def test_docstring_examples_run() -> None:
     result = doctest.testmod(sensitivity)
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_sobol_warnings_name_small_samples_and_impossible_indices() -> None:
+    import pandas as pd
+
+    from sim.analysis.sensitivity import sobol_warnings
+
+    good = pd.DataFrame(
+        {"parameter": ["a", "a"], "index": ["S1", "ST"], "value": [0.6, 0.7], "conf": [0.02, 0.03]}
+    )
+    assert sobol_warnings(good, 1024) == ()
+    bad = good.assign(value=[1.78, 0.7])
+    assert any("outside 0 to 1" in w and "a S1 = 1.78" in w for w in sobol_warnings(bad, 1024))

@@ -169,6 +169,8 @@ class SensitivityResult:
         Replications per point and their root seed.
     runs
         Distinct points run (repeats are taken from a cache).
+    warnings
+        Reasons not to trust the indices (e.g. a Sobol sample too small).
 
     """
 
@@ -181,6 +183,7 @@ class SensitivityResult:
     seed: int
     runs: int
     extra: dict[str, Any] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
 
     def ranking(self) -> list[str]:
         """Parameters from most to least influential (by μ* or ST)."""
@@ -306,6 +309,7 @@ def run_sensitivity(
                 (k, "ST", float(si["ST"][i]), float(si["ST_conf"][i])),
             ]
     indices = pd.DataFrame(rows, columns=["parameter", "index", "value", "conf"])
+    warnings = sobol_warnings(indices, n) if method == "sobol" else ()
     samples = pd.DataFrame(points, columns=keys)
     samples["output"] = y
     return SensitivityResult(
@@ -317,4 +321,36 @@ def run_sensitivity(
         replications=replications,
         seed=seed,
         runs=len(unique),
+        warnings=warnings,
     )
+
+
+#: Below this base sample size a Sobol estimate is usually too noisy to rank
+#: parameters by (SALib's examples use N in the hundreds to thousands).
+SOBOL_MIN_N = 64
+
+
+def sobol_warnings(indices: pd.DataFrame, n: int) -> tuple[str, ...]:
+    """Reasons not to trust Sobol indices: a small N, indices outside [0, 1], wide intervals.
+
+    >>> frame = pd.DataFrame({"parameter": ["a"], "index": ["S1"], "value": [1.78], "conf": [0.5]})
+    >>> [w.split(":")[0] for w in sobol_warnings(frame, 4)]
+    ['the Sobol base sample is small', 'an index lies outside 0 to 1', 'wide intervals']
+    """
+    out = []
+    if n < SOBOL_MIN_N:
+        out.append(
+            f"the Sobol base sample is small: N = {n}; use --trajectories {SOBOL_MIN_N} or "
+            "more (a power of 2) before ranking parameters by these indices"
+        )
+    v, c = indices["value"], indices["conf"]
+    outside = indices[(v < -c.fillna(0)) | (v > 1 + c.fillna(0))]
+    if len(outside):
+        names = ", ".join(f"{r.parameter} {r.index} = {r.value:.2f}" for r in outside.itertuples())
+        out.append(
+            f"an index lies outside 0 to 1: {names}; "
+            "a share of variance cannot, so the sample is too small"
+        )
+    if (c > 0.1).any():
+        out.append("wide intervals: some 95% intervals are wider than ±0.1")
+    return tuple(out)

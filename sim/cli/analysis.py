@@ -18,6 +18,7 @@ Wiring in ``sim/cli.py``::
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -224,6 +225,8 @@ def sensitivity_command(args: argparse.Namespace) -> int:
         )
         _say(args, table.to_string(index=False, float_format=lambda x: f"{x:,.4g}"))
         _say(args, "\nMost influential first: " + ", ".join(result.ranking()))
+    for warning in result.warnings:
+        print(f"caresim: warning: {warning}", file=sys.stderr)
     if args.out:
         from sim.report import charts
 

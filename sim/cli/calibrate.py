@@ -179,6 +179,18 @@ def _inputs(args: argparse.Namespace) -> tuple[list[Path], list[Path], list[Path
     return episodes, header, cin
 
 
+def _check_writable_file(path: str, option: str) -> None:
+    """Refuse, before any work, an output path that is a folder or in a missing folder."""
+    out = Path(path)
+    if out.is_dir():
+        raise CaresimError(
+            f"{option} {path} is a folder; give a file name for the calibrated config, "
+            f"e.g. {out / 'calibrated.toml'}"
+        )
+    if not out.parent.exists():
+        raise CaresimError(f"{option} {path}: the folder {out.parent} does not exist")
+
+
 def calibrate_command(args: argparse.Namespace) -> int:
     """Run ``caresim calibrate``: write a calibrated config (and a report)."""
     from sim.calibrate.report import write_report
@@ -186,6 +198,9 @@ def calibrate_command(args: argparse.Namespace) -> int:
 
     if args.bootstrap < 0:
         raise CaresimError(f"--bootstrap must be 0 or more, got {args.bootstrap}")
+    _check_writable_file(args.out, "--out")
+    if args.report_dir and Path(args.report_dir).exists() and not Path(args.report_dir).is_dir():
+        raise CaresimError(f"--report-dir {args.report_dir} is a file, not a folder")
     episodes, header, cin = _inputs(args)
     cal = calibrate(
         episodes,
