@@ -144,7 +144,10 @@ def _print_run(done: Any) -> None:
             f"replications: widest 95% CI half-width {worst['relative_half_width']:.2%} of the "
             f"mean ({worst['measure']} {worst['period']}; target {done.target.relative:.2%})"
         )
-    print("Median (P10–P90) across replications\n")
+    print(
+        "Median (P10–P90) across replications; money in cash terms (each year's prices; "
+        "real terms are the *_real_gbp measures in summary.csv)\n"
+    )
     print(summary_table(stats))
     if cfg.targets:
         _print_targets(done)

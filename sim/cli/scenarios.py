@@ -161,7 +161,11 @@ def compare_command(args: argparse.Namespace) -> int:
             },
         },
     )
-    _say(args, "Paired differences (same seed: common random numbers)\n")
+    _say(
+        args,
+        "Paired differences (same seed: common random numbers); mean with its 95% CI, "
+        "money in cash terms\n",
+    )
     _say(args, difference_table(diffs, args.measure))
     _say(
         args,
