@@ -58,10 +58,10 @@ def test_common_random_numbers_shrink_the_variance_of_a_capacity_effect(baseline
     more = sim.with_overrides(base, {"placement_types.foster_in_house.capacity": 260})
     n = 6
     with make_backend("serial") as backend:
-        paired, _ = run_scenarios(
+        paired, _, _ = run_scenarios(
             {"base": base, "more": more}, replications=n, seed=11, backend=backend
         )
-        other_seed, _ = run_scenarios({"more": more}, replications=n, seed=12, backend=backend)
+        other_seed, _, _ = run_scenarios({"more": more}, replications=n, seed=12, backend=backend)
 
     def values(frame: pd.DataFrame, scenario: str) -> np.ndarray:
         sel = frame[(frame["scenario"] == scenario) & (frame["measure"] == "cost_total_gbp")]

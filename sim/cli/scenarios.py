@@ -69,10 +69,10 @@ def _paired_batch(
     names) those monthly series go to ``timeseries.parquet``, tidy, with a
     ``scenario`` column.
     """
-    from sim.experiment.scenarios import run_scenarios_tables
+    from sim.experiment.scenarios import run_scenarios
 
     with backend, progress_bar(args, n * len(configs), what) as progress:
-        summary, series, failures = run_scenarios_tables(
+        summary, series, failures = run_scenarios(
             configs,
             replications=n,
             seed=seed,

@@ -13,6 +13,7 @@ same way for sensitivity analysis and goal-seeking.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -30,7 +31,6 @@ from sim.experiment.runner import (
     default_chunk_size,
     execute,
     plan_chunks,
-    run_task,
 )
 from sim.experiment.uncertainty import check_uncertainty
 from sim.results.run_result import ReplicationFailure, ReplicationTables
@@ -39,7 +39,6 @@ __all__ = [
     "evaluate",
     "parse_sweep",
     "run_scenarios",
-    "run_scenarios_tables",
     "sweep_grid",
     "sweep_label",
 ]
@@ -54,40 +53,14 @@ def run_scenarios(
     chunk_size: int | None = None,
     timeseries: tuple[str, ...] | None = (),
     progress: Progress | None = None,
-) -> tuple[pd.DataFrame, list[ReplicationFailure]]:
+) -> tuple[pd.DataFrame, pd.DataFrame, list[ReplicationFailure]]:
     """Run every config with the same seed and replication indices.
 
     All scenarios' chunks are submitted together, so the workers stay busy
     across scenarios. Returns the combined summary (scenario = the mapping's
-    key) in scenario then replication order, and any failures.
-    """
-    summary, _ts, failures = run_scenarios_tables(
-        configs,
-        replications=replications,
-        seed=seed,
-        backend=backend,
-        chunk_size=chunk_size,
-        timeseries=timeseries,
-        progress=progress,
-    )
-    return summary, failures
-
-
-def run_scenarios_tables(
-    configs: Mapping[str, Config],
-    *,
-    replications: int,
-    seed: int,
-    backend: Backend,
-    chunk_size: int | None = None,
-    timeseries: tuple[str, ...] | None = (),
-    progress: Progress | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame, list[ReplicationFailure]]:
-    """:func:`run_scenarios`, also returning the monthly time series of every scenario.
-
-    ``timeseries`` names the monthly measures to keep (``()``: none, ``None``:
-    all); the time series is tidy, with a ``scenario`` column, in scenario then
-    replication order.
+    key) and the monthly time series, both in scenario then replication order,
+    and any failures. ``timeseries`` names the monthly measures to keep
+    (``()``: none, ``None``: all).
     """
     if replications < 1:
         raise CaresimError(f"--replications must be >= 1, got {replications}")
@@ -155,37 +128,24 @@ def evaluate(
         raise CaresimError(f"replications must be >= 1, got {replications}")
     if not configs:
         return []
-    tasks = [
-        Task(config=c, seed=seed, replications=(k,), scenario=str(i), timeseries=())
-        for i, c in enumerate(configs)
-        for k in range(replications)
-    ]
+    points = {str(i): c for i, c in enumerate(configs)}
     owned = isinstance(backend, str)
-    be = make_backend(backend, workers=workers) if isinstance(backend, str) else backend
-    if owned and (backend == "serial" or len(tasks) == 1):
-        be = make_backend("serial")
-    parts: dict[int, list[pd.DataFrame]] = {i: [] for i in range(len(configs))}
-    failures: list[str] = []
-    if owned:
-        be.__enter__()
-    try:
-        for items in be.imap(run_task, tasks):
-            for item in items:
-                if isinstance(item, ReplicationFailure):
-                    failures.append(f"point {item.scenario}: {item.describe()}")
-                else:
-                    parts[int(item.scenario)].append(item.summary)
-    finally:
-        if owned:
-            be.__exit__(None, None, None)
+    if owned and (backend == "serial" or len(configs) * replications == 1):
+        be: Backend = make_backend("serial")
+    else:
+        be = make_backend(backend, workers=workers) if isinstance(backend, str) else backend
+    # One replication per task, so a pool stays busy with few replications per point.
+    with be if owned else contextlib.nullcontext(be):
+        summary, _series, failures = run_scenarios(
+            points, replications=replications, seed=seed, backend=be, chunk_size=1
+        )
     if failures:
-        raise CaresimError("some runs failed:\n  " + "\n  ".join(failures[:10]))
-    out = []
-    for i in range(len(configs)):
-        frame = pd.concat(parts[i], ignore_index=True).sort_values(["replication"], kind="stable")
-        frame["scenario"] = "point"
-        out.append(frame.reset_index(drop=True))
-    return out
+        lines = [f"point {f.scenario}: {f.describe()}" for f in failures[:10]]
+        raise CaresimError("some runs failed:\n  " + "\n  ".join(lines))
+    return [
+        summary[summary["scenario"] == label].assign(scenario="point").reset_index(drop=True)
+        for label in points
+    ]
 
 
 def parse_sweep(text: str) -> tuple[str, list[Any]]:
