@@ -24,6 +24,7 @@ forked (Linux) or spawned (macOS, Windows).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
@@ -373,14 +374,7 @@ def trim_partial(result: RunResult) -> RunResult:
         month_end = months + pd.offsets.MonthBegin(1)
         slack = pd.Timedelta(days=_SLACK_DAYS)
         ts = ts[month_end <= pd.Timestamp(end) + slack].reset_index(drop=True)
-    return RunResult(
-        summary=s,
-        timeseries=ts,
-        config=result.config,
-        seed=result.seed,
-        manifest=result.manifest,
-        parameters=result.parameters,
-    )
+    return dataclasses.replace(result, summary=s, timeseries=ts)
 
 
 def resolve_period(summary: pd.DataFrame, measure: str, period: str | None) -> str:

@@ -149,20 +149,15 @@ def _print_run(done: Any) -> None:
         "real terms are the *_real_gbp measures in summary.csv)\n"
     )
     print(summary_table(stats))
-    if cfg.targets:
-        _print_targets(done)
-    if cfg.budgets.by_measure():
-        from sim.analysis.budgets import budget_frame
+    if cfg.targets or cfg.budgets.by_measure():
         from sim.results.run_result import RunResult
 
-        summary = pd.read_csv(files.summary_csv, dtype={"period": str})
-        frame = budget_frame(RunResult(summary, pd.DataFrame(), cfg, done.seed))
-        if not frame.empty:
-            print(
-                "\nSpend against budget (cash; P(overspend): share of replications spending "
-                "more than the budget)\n"
-            )
-            print(budget_text(frame))
+        summary = pd.read_parquet(files.summary_parquet)
+        result = RunResult(summary, pd.DataFrame(), cfg, done.seed)
+        if cfg.targets:
+            _print_targets(result)
+        if cfg.budgets.by_measure():
+            _print_budgets(result)
     written = [files.summary_csv, files.summary_parquet, files.timeseries, files.summary_stats]
     print(
         f"\nResults written to {done.out}/ ("
@@ -171,20 +166,26 @@ def _print_run(done: Any) -> None:
     )
 
 
-def _print_targets(done: Any) -> None:
+def _print_targets(result: Any) -> None:
     """Say whether and when the median run meets each of the config's targets."""
-    import pandas as pd
-
     from sim.analysis.targets import target_lines, target_table
-    from sim.results.run_result import RunResult
 
-    summary = pd.read_parquet(done.files.summary_parquet)
-    result = RunResult(
-        summary=summary, timeseries=pd.DataFrame(), config=done.config, seed=done.seed
-    )
     print("\nTargets (median across replications)")
     for line in target_lines(target_table(result)):
         print(f"  {line}")
+
+
+def _print_budgets(result: Any) -> None:
+    """Spend against the config's budgets, per financial year and cost line."""
+    from sim.analysis.budgets import budget_frame
+
+    frame = budget_frame(result)
+    if not frame.empty:
+        print(
+            "\nSpend against budget (cash; P(overspend): share of replications spending "
+            "more than the budget)\n"
+        )
+        print(budget_text(frame))
 
 
 def validate_command(args: argparse.Namespace) -> int:

@@ -17,6 +17,7 @@ PosixPath('results/baseline/report.html')
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import html
 import io
@@ -926,14 +927,7 @@ def load_report_inputs(
 def _relabel(res: RunResult, label: str) -> RunResult:
     s = res.summary.assign(scenario=label)
     ts = res.timeseries.assign(scenario=label) if len(res.timeseries) else res.timeseries
-    return RunResult(
-        summary=s,
-        timeseries=ts,
-        config=res.config,
-        seed=res.seed,
-        manifest=res.manifest,
-        parameters=res.parameters,
-    )
+    return dataclasses.replace(res, summary=s, timeseries=ts)
 
 
 def write_report(

@@ -8,6 +8,7 @@ scenario.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -193,12 +194,7 @@ def split_scenarios(result: RunResult) -> dict[str, RunResult]:
         ts = result.timeseries
         if len(ts):
             ts = ts[ts["scenario"] == name].reset_index(drop=True)
-        out[name] = RunResult(
-            summary=s,
-            timeseries=ts,
-            config=config,
-            seed=result.seed,
-            manifest=manifest,
-            parameters=result.parameters,
+        out[name] = dataclasses.replace(
+            result, summary=s, timeseries=ts, config=config, manifest=manifest
         )
     return out
