@@ -320,3 +320,11 @@ def test_the_reports_budget_table_uses_the_configs_budgets_unless_overridden(bas
     flat = budget_table(res, 21.5)
     assert list(flat["cost line"]) == ["Total spend"]
     assert list(flat["replications over budget"]) == ["50%"]
+
+
+def test_every_reported_cost_group_can_carry_a_budget() -> None:
+    from sim.config.outputs import COST_GROUPS
+    from sim.config.schema import BudgetsConfig
+
+    budgets = BudgetsConfig(**{f"{g}_gbp": {"2016-17": 1.0} for g in COST_GROUPS})
+    assert set(budgets.by_measure()) == {f"cost_{g}_gbp" for g in COST_GROUPS}

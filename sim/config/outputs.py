@@ -10,8 +10,21 @@ from __future__ import annotations
 
 import datetime as dt
 
-__all__ = ["SUMMARY_MEASURES", "TIMESERIES_MEASURES", "financial_year"]
+__all__ = ["COST_GROUPS", "SUMMARY_MEASURES", "TIMESERIES_MEASURES", "financial_year"]
 
+
+#: The groups that spend is reported in (summary measure ``cost_<group>_gbp``, in
+#: cash and real terms, and a budget line each); ``cost_total_gbp`` is
+#: placements + allowances + staff + other + front_door.
+COST_GROUPS: tuple[str, ...] = (
+    "placements",
+    "in_house_placements",
+    "external_placements",
+    "allowances",
+    "staff",
+    "other",
+    "front_door",
+)
 
 #: Monthly measures: name -> meaning (stocks are at month end, flows are month totals).
 TIMESERIES_MEASURES: dict[str, str] = {

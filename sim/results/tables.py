@@ -23,7 +23,12 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from sim.config.outputs import SUMMARY_MEASURES, TIMESERIES_MEASURES, financial_year
+from sim.config.outputs import (
+    COST_GROUPS,
+    SUMMARY_MEASURES,
+    TIMESERIES_MEASURES,
+    financial_year,
+)
 from sim.config.schema import PRICE_LINES, Config
 from sim.model.simulation import ReplicationOutput
 
@@ -123,15 +128,7 @@ def cost_categories(v: _View) -> dict[str, np.ndarray]:
 
 
 #: Cost groups reported in both cash and real terms (with ``total``).
-REAL_TERMS_GROUPS = (
-    "placements",
-    "in_house_placements",
-    "external_placements",
-    "allowances",
-    "staff",
-    "other",
-    "front_door",
-)
+REAL_TERMS_GROUPS = COST_GROUPS
 
 #: Front-door activity costs (beyond the FTE line) and their summary measures.
 FRONT_DOOR_COSTS = {

@@ -11,6 +11,7 @@ from pydantic import (
     model_validator,
 )
 
+from sim.config.outputs import COST_GROUPS
 from sim.config.schema.base import (
     Category,
     RunConfig,
@@ -27,15 +28,7 @@ PRICE_LINES: tuple[str, ...] = (
 
 #: Cost lines a budget can be set for in ``[budgets]`` (key ``<line>_gbp``), each the
 #: summary measure ``cost_<line>_gbp``.
-BUDGET_LINES: tuple[str, ...] = (
-    "total",
-    "placements",
-    "in_house_placements",
-    "external_placements",
-    "allowances",
-    "staff",
-    "other",
-)
+BUDGET_LINES: tuple[str, ...] = ("total", *COST_GROUPS)
 
 
 def parse_financial_year(label: str) -> int:
@@ -283,7 +276,15 @@ class BudgetsConfig(_Model):
     )
     allowances_gbp: dict[str, float] = Field(default_factory=dict, description="Allowances.")
     staff_gbp: dict[str, float] = Field(default_factory=dict, description="Social workers.")
-    other_gbp: dict[str, float] = Field(default_factory=dict, description="Other services.")
+    other_gbp: dict[str, float] = Field(
+        default_factory=dict,
+        description="Other services (edge of care, staying put, leaving care).",
+    )
+    front_door_gbp: dict[str, float] = Field(
+        default_factory=dict,
+        description="Front-door activity (early help, assessments, s47 enquiries, CIN and "
+        "CP plans).",
+    )
 
     def by_measure(self) -> dict[str, dict[str, float]]:
         """Budgets by summary measure (``cost_total_gbp``) and financial year (none: left out)."""
