@@ -219,6 +219,7 @@ def test_report_of_a_comparison_leads_with_the_difference(folders, tmp_path: Pat
     assert text.index("What changes") < text.index("Base:") < text.index("Scenario:")
     assert "What the scenario changes" in text
     assert "placement_types.foster_in_house.capacity" in text
+    assert "35 until 2017-03-31, then 70" in text  # a schedule in words, not JSON
     assert "Common random numbers" in text
     assert "In-house share of fostering days (2017-18)" in text  # a headline sentence
     assert len(_imgs(text)) >= 8 + 8 + 5

@@ -66,6 +66,8 @@ _CSS = """
 .meaning { font-style: italic; margin: 2px 0 14px; }
 .small-note { color: #555; font-size: 0.8rem; }
 pre.toml { font-size: 0.8rem; background: #f7f7f7; padding: 6px; }
+#rank_table { overflow-x: auto; }
+#rank_table td { white-space: nowrap; }
 """
 
 _JS = """

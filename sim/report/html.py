@@ -46,6 +46,7 @@ from sim.analysis.measures import (
     label_of,
 )
 from sim.analysis.targets import target_table
+from sim.config.schedule import Schedule, is_schedule
 from sim.errors import CaresimError
 from sim.report import charts as plots
 from sim.results.manifest import config_differences
@@ -729,6 +730,8 @@ def _changes(base: RunResult, other: RunResult) -> str:
                 cur = cur[part]
             else:
                 return "(absent)"
+        if isinstance(cur, dict) and is_schedule(cur):
+            return Schedule.model_validate(cur).describe()  # in words, every step
         text = json.dumps(cur, default=str)
         return text if len(text) <= 120 else text[:117] + "..."
 
